@@ -84,6 +84,12 @@ int config_read(const char *config_directory);
 int config_read_file(const char *path);
 
 /*
+ * config_parse_text: the same for text already in memory (size bytes, may
+ * hold NUL bytes); path names it in messages.
+ */
+int config_parse_text(const char *text, size_t size, const char *path);
+
+/*
  * config_set: set name = value as if written at origin (for example
  * "master.cf, line 12" for a -o override, or NULL).
  */
