@@ -89,8 +89,11 @@ reserve(struct dstring *string, size_t extra)
 int
 dstring_append(struct dstring *string, const void *data, size_t length)
 {
+	if (length == 0)
+		return 0;
 	if (reserve(string, length) < 0)
 		return -1;
+	/* data may not point into string: growing would move it. */
 	memcpy(string->data + string->length, data, length);
 	string->length += length;
 	string->data[string->length] = '\0';

@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { MUTATIONS_PER_SEED = 2000, MAX_INPUT = 1 << 20 };
+enum { MUTATIONS_PER_SEED = 20000, LARGEST_INPUT = 1 << 20 };
 
 static uint64_t random_state = 0x9e3779b97f4a7c15u;
 
@@ -85,7 +85,7 @@ static unsigned runs;
 static void
 run_file(const char *path)
 {
-	static uint8_t seed[MAX_INPUT], work[MAX_INPUT];
+	static uint8_t seed[LARGEST_INPUT], work[LARGEST_INPUT];
 	FILE *file = fopen(path, "rb");
 	size_t size;
 
