@@ -38,6 +38,7 @@ static struct setting *settings;
 static size_t setting_count, setting_capacity;
 static char *computed_myhostname;
 static char *computed_mydomain;
+static char *instance_directory;
 /* Strings owned by var_<name>, one slot per table entry. */
 static char **applied_strings;
 
@@ -91,8 +92,9 @@ config_init(const char *config_directory)
 {
 	free_settings();
 	compute_myhostname();
-	if (config_directory != NULL)
-		config_set("config_directory", config_directory, NULL);
+	/* The instance's directory is config_directory's default, not a setting. */
+	free(instance_directory);
+	instance_directory = config_directory ? xstrdup(config_directory) : NULL;
 }
 
 void
@@ -144,6 +146,8 @@ config_setting_name(size_t index)
 static const char *
 computed_default(const char *name)
 {
+	if (strcmp(name, "config_directory") == 0)
+		return instance_directory;
 	if (strcmp(name, "myhostname") == 0) {
 		if (computed_myhostname == NULL)
 			compute_myhostname();
@@ -179,8 +183,11 @@ config_lookup(const char *name)
 	param = config_param_find(name);
 	if (param == NULL)
 		return NULL;
-	if (param->default_value == NULL)
-		return computed_default(name);
+	if (param->default_value == NULL || strcmp(name, "config_directory") == 0) {
+		const char *computed = computed_default(name);
+
+		return computed ? computed : param->default_value;
+	}
 	return param->default_value;
 }
 
