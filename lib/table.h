@@ -77,7 +77,8 @@ struct table {
 	/* What the source file was when opened, to notice a rebuild. */
 	bool has_source_identity;
 	struct stat source_identity;
-	struct dstring *scratch; /* the last value or error */
+	struct dstring *scratch;    /* the last value or error */
+	struct dstring *folded_key; /* the key lowercased, for TABLE_FOLD_CASE */
 };
 
 /*
