@@ -173,6 +173,9 @@ log_to_stderr(const char *message)
 	write_fully(STDERR_FILENO, line, (size_t)length);
 }
 
+static void log_dispatch(enum log_level level, const char *format, va_list args)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_dispatch(enum log_level level, const char *format, va_list args)
 {

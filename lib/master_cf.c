@@ -42,18 +42,9 @@
 /* Longest inet port name ("submissions" and friends). */
 #define PORT_NAME_MAX 64
 
-/* "postconf -M" layout: where each column starts, and the folding. */
-static const size_t column_goal[MASTER_CF_COLUMNS] = {0, 11, 17, 25, 33, 41, 49, 57};
-#define FOLD_LINE_LIMIT 80
-#define FOLD_INDENT "    "
-#define FOLD_INDENT_LENGTH 4
-
 static const char *const type_names[] = {
-	[MASTER_CF_INET] = "inet",
-	[MASTER_CF_UNIX] = "unix",
-	[MASTER_CF_UNIX_DGRAM] = "unix-dgram",
-	[MASTER_CF_FIFO] = "fifo",
-	[MASTER_CF_PASS] = "pass",
+    [MASTER_CF_INET] = "inet", [MASTER_CF_UNIX] = "unix", [MASTER_CF_UNIX_DGRAM] = "unix-dgram",
+    [MASTER_CF_FIFO] = "fifo", [MASTER_CF_PASS] = "pass",
 };
 #define TYPE_COUNT (sizeof(type_names) / sizeof(type_names[0]))
 
@@ -62,7 +53,7 @@ static const struct {
 	const char *name;
 	unsigned port;
 } builtin_ports[] = {
-	{"smtp", 25}, {"submission", 587}, {"submissions", 465}, {"smtps", 465}, {"lmtp", 24},
+    {"smtp", 25}, {"submission", 587}, {"submissions", 465}, {"smtps", 465}, {"lmtp", 24},
 };
 
 /* The state of one master_cf_parse call. */
@@ -70,10 +61,10 @@ struct parser {
 	const char *path;
 	struct master_cf *table;
 	int problems;
-	struct dstring logical;	 /* the entry being collected */
-	unsigned first_line;	 /* its first line; 0: none yet */
-	bool is_skipping;	 /* it already failed: absorb its continuations */
-	bool is_full;		 /* MASTER_CF_ENTRY_MAX reached: stop */
+	struct dstring logical; /* the entry being collected */
+	unsigned first_line;    /* its first line; 0: none yet */
+	bool is_skipping;       /* it already failed: absorb its continuations */
+	bool is_full;           /* MASTER_CF_ENTRY_MAX reached: stop */
 };
 
 static int
@@ -102,8 +93,8 @@ report(struct parser *parser, unsigned line, const char *format, ...)
 	parser->problems++;
 }
 
-static void
-set_error(struct dstring *error, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct dstring *error, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 set_error(struct dstring *error, const char *format, ...)
@@ -155,31 +146,56 @@ master_cf_fini(struct master_cf *table)
 	master_cf_init(table);
 }
 
+/*
+ * The index key of a service. An inet service is its address, host and
+ * port number, so "smtp" and "25" (or "[::1]:25" and "::1:smtp") are the
+ * same service, as they are to bind(2).
+ */
+struct service_key {
+	enum master_cf_type type;
+	const char *name; /* inet: the host */
+	unsigned port;    /* inet only */
+};
+
+static struct service_key
+entry_key(const struct master_cf_entry *entry)
+{
+	struct service_key key;
+
+	key.type = entry->type;
+	key.name = entry->type == MASTER_CF_INET ? entry->inet_host : entry->service;
+	key.port = entry->type == MASTER_CF_INET ? entry->inet_port : 0;
+	return key;
+}
+
 static size_t
-hash_key(const char *service, enum master_cf_type type)
+hash_key(const struct service_key *key)
 {
 	uint64_t hash = 14695981039346656037u; /* FNV-1a */
 
-	for (const unsigned char *byte = (const unsigned char *)service; *byte; byte++)
+	for (const unsigned char *byte = (const unsigned char *)key->name; *byte; byte++)
 		hash = (hash ^ *byte) * 1099511628211u;
-	hash = (hash ^ (unsigned)type) * 1099511628211u;
+	hash = (hash ^ (unsigned)key->type) * 1099511628211u;
+	hash = (hash ^ key->port) * 1099511628211u;
 	return (size_t)hash;
 }
 
-/* The slot holding service/type, or the empty slot where it would go. */
+/* The slot holding key, or the empty slot where it would go. */
 static size_t
-index_slot(const struct master_cf *table, const char *service, enum master_cf_type type)
+index_slot(const struct master_cf *table, const struct service_key *key)
 {
 	size_t mask = table->index_size - 1;
-	size_t slot = hash_key(service, type) & mask;
+	size_t slot = hash_key(key) & mask;
 
 	for (;;) {
 		size_t held = table->index[slot];
+		struct service_key other;
 
 		if (held == 0)
 			return slot;
-		if (table->entries[held - 1].type == type &&
-		    strcmp(table->entries[held - 1].service, service) == 0)
+		other = entry_key(&table->entries[held - 1]);
+		if (other.type == key->type && other.port == key->port &&
+		    strcmp(other.name, key->name) == 0)
 			return slot;
 		slot = (slot + 1) & mask;
 	}
@@ -188,7 +204,7 @@ index_slot(const struct master_cf *table, const char *service, enum master_cf_ty
 static void
 index_add(struct master_cf *table, size_t entry_index)
 {
-	const struct master_cf_entry *entry;
+	struct service_key key;
 
 	/* Keep the load under one half so probes stay short and end. */
 	if ((table->count + 1) * 2 > table->index_size) {
@@ -200,23 +216,43 @@ index_add(struct master_cf *table, size_t entry_index)
 		table->index = xcalloc(size, sizeof(*table->index));
 		table->index_size = size;
 		for (size_t i = 0; i < table->count; i++) {
-			entry = &table->entries[i];
-			table->index[index_slot(table, entry->service, entry->type)] = i + 1;
+			key = entry_key(&table->entries[i]);
+			table->index[index_slot(table, &key)] = i + 1;
 		}
 	}
-	entry = &table->entries[entry_index];
-	table->index[index_slot(table, entry->service, entry->type)] = entry_index + 1;
+	key = entry_key(&table->entries[entry_index]);
+	table->index[index_slot(table, &key)] = entry_index + 1;
 }
 
-const struct master_cf_entry *
-master_cf_find(const struct master_cf *table, const char *service, enum master_cf_type type)
+static const struct master_cf_entry *
+find_key(const struct master_cf *table, const struct service_key *key)
 {
 	size_t held;
 
 	if (table->index_size == 0)
 		return NULL;
-	held = table->index[index_slot(table, service, type)];
+	held = table->index[index_slot(table, key)];
 	return held ? &table->entries[held - 1] : NULL;
+}
+
+const struct master_cf_entry *
+master_cf_find(const struct master_cf *table, const char *service, enum master_cf_type type)
+{
+	const struct master_cf_entry *found;
+	struct service_key key;
+	char *host;
+
+	key.type = type;
+	key.name = service;
+	key.port = 0;
+	if (type != MASTER_CF_INET)
+		return find_key(table, &key);
+	if (master_cf_inet_split(service, &host, &key.port, NULL) < 0)
+		return NULL;
+	key.name = host;
+	found = find_key(table, &key);
+	free(host);
+	return found;
 }
 
 const char *
@@ -268,7 +304,7 @@ check_plain_name(const char *what, const char *name, struct dstring *error)
 	for (size_t i = 0; i < length; i++) {
 		if (!is_name_char((unsigned char)name[i])) {
 			set_error(error, "bad %s \"%.*s\": only letters, digits, '.', '_' and '-'",
-				  what, echo_length(name), name);
+			          what, echo_length(name), name);
 			return -1;
 		}
 	}
@@ -326,9 +362,8 @@ static bool
 is_host_char(unsigned char byte)
 {
 	/* Host names, IPv4 and IPv6 addresses (with a %scope). */
-	return isascii(byte) &&
-	       (isalnum(byte) || byte == '.' || byte == '-' || byte == '_' || byte == ':' ||
-		byte == '%');
+	return isascii(byte) && (isalnum(byte) || byte == '.' || byte == '-' || byte == '_' ||
+	                         byte == ':' || byte == '%');
 }
 
 int
@@ -347,7 +382,7 @@ master_cf_inet_split(const char *service, char **host, unsigned *port, struct ds
 		}
 		if (close[1] != ':') {
 			set_error(error, "expected \"[host]:port\", not \"%.*s\"",
-				  echo_length(service), service);
+			          echo_length(service), service);
 			return -1;
 		}
 		host_start = service + 1;
@@ -394,9 +429,10 @@ parse_service(struct master_cf_entry *entry, const char *service, struct dstring
 		return 0;
 	}
 	if (strchr(service, '/') != NULL) {
-		set_error(error, "service name \"%.*s\" must not hold '/': it names one socket "
-				 "in public/ or private/",
-			  echo_length(service), service);
+		set_error(error,
+		          "service name \"%.*s\" must not hold '/': it names one socket "
+		          "in public/ or private/",
+		          echo_length(service), service);
 		return -1;
 	}
 	return check_plain_name("service name", service, error);
@@ -404,7 +440,7 @@ parse_service(struct master_cf_entry *entry, const char *service, struct dstring
 
 static int
 parse_bool(const char *column, const char *text, bool default_value, unsigned default_bit,
-	   bool *value, unsigned *default_columns, struct dstring *error)
+           bool *value, unsigned *default_columns, struct dstring *error)
 {
 	if (strcmp(text, "-") == 0) {
 		*value = default_value;
@@ -415,7 +451,7 @@ parse_bool(const char *column, const char *text, bool default_value, unsigned de
 		*value = false;
 	} else {
 		set_error(error, "bad %s column \"%.*s\": expected y, n or -", column,
-			  echo_length(text), text);
+		          echo_length(text), text);
 		return -1;
 	}
 	return 0;
@@ -453,9 +489,10 @@ parse_wakeup(struct master_cf_entry *entry, const char *text, struct dstring *er
 		length--;
 	}
 	if (parse_number(text, length, MASTER_CF_WAKEUP_MAX, &value) < 0) {
-		set_error(error, "bad wakeup column \"%.*s\": expected seconds (0-%d), "
-				 "optionally followed by '?', or -",
-			  echo_length(text), text, MASTER_CF_WAKEUP_MAX);
+		set_error(error,
+		          "bad wakeup column \"%.*s\": expected seconds (0-%d), "
+		          "optionally followed by '?', or -",
+		          echo_length(text), text, MASTER_CF_WAKEUP_MAX);
 		return -1;
 	}
 	entry->wakeup_seconds = (unsigned)value;
@@ -474,7 +511,7 @@ parse_process_limit(struct master_cf_entry *entry, const char *text, struct dstr
 	}
 	if (parse_number(text, strlen(text), MASTER_CF_PROCESS_LIMIT_MAX, &value) < 0) {
 		set_error(error, "bad maxproc column \"%.*s\": expected a number (0-%d) or -",
-			  echo_length(text), text, MASTER_CF_PROCESS_LIMIT_MAX);
+		          echo_length(text), text, MASTER_CF_PROCESS_LIMIT_MAX);
 		return -1;
 	}
 	entry->max_process = (int)value;
@@ -513,22 +550,23 @@ add_override(struct master_cf_entry *entry, const char *setting, struct dstring 
 		value_end--;
 	if (name_end == name) {
 		set_error(error, "-o \"%.*s\": missing parameter name", echo_length(setting),
-			  setting);
+		          setting);
 		return -1;
 	}
 	for (const char *cursor = name; cursor < name_end; cursor++) {
 		unsigned char byte = (unsigned char)*cursor;
 
 		if (!isascii(byte) || !(isalnum(byte) || byte == '_')) {
-			set_error(error, "-o \"%.*s\": bad parameter name \"%.*s\"",
-				  echo_length(setting), setting,
-				  (int)((name_end - name) > ECHO_MAX ? ECHO_MAX : (name_end - name)),
-				  name);
+			set_error(
+			    error, "-o \"%.*s\": bad parameter name \"%.*s\"", echo_length(setting),
+			    setting,
+			    (int)((name_end - name) > ECHO_MAX ? ECHO_MAX : (name_end - name)),
+			    name);
 			return -1;
 		}
 	}
-	entry->overrides = xreallocarray(entry->overrides, entry->override_count + 1,
-					 sizeof(*entry->overrides));
+	entry->overrides =
+	    xreallocarray(entry->overrides, entry->override_count + 1, sizeof(*entry->overrides));
 	override = &entry->overrides[entry->override_count++];
 	override->name = xstrndup(name, (size_t)(name_end - name));
 	override->value = xstrndup(value, (size_t)(value_end - value));
@@ -569,7 +607,8 @@ parse_arguments(struct master_cf_entry *entry, char **tokens, size_t count, stru
 		}
 		/* Option letters, as getopt reads them, up to an 'o' and its value. */
 		for (letter_o = token + 1; *letter_o != '\0' && *letter_o != 'o'; letter_o++) {
-			if (!isascii((unsigned char)*letter_o) || !isalnum((unsigned char)*letter_o)) {
+			if (!isascii((unsigned char)*letter_o) ||
+			    !isalnum((unsigned char)*letter_o)) {
 				set_error(error, "bad option \"%.*s\"", echo_length(token), token);
 				return -1;
 			}
@@ -586,7 +625,7 @@ parse_arguments(struct master_cf_entry *entry, char **tokens, size_t count, stru
 			setting = strlist_strip_group(letter_o + 1);
 			if (setting == NULL) {
 				set_error(error, "bad { } grouping in \"%.*s\"", echo_length(token),
-					  token);
+				          token);
 				return -1;
 			}
 		} else if (i + 1 < count) {
@@ -624,27 +663,27 @@ parse_columns(struct master_cf_entry *entry, const char *text, struct dstring *e
 	column = tokens.items;
 	if (tokens.count < MASTER_CF_COLUMNS) {
 		set_error(error,
-			  "expected at least 8 columns (service type private unpriv chroot "
-			  "wakeup maxproc command), found %zu",
-			  tokens.count);
+		          "expected at least 8 columns (service type private unpriv chroot "
+		          "wakeup maxproc command), found %zu",
+		          tokens.count);
 		goto done;
 	}
 	if (master_cf_type_parse(column[1], &entry->type) < 0) {
 		set_error(error,
-			  "unknown service type \"%.*s\": expected inet, unix, unix-dgram, "
-			  "fifo or pass",
-			  echo_length(column[1]), column[1]);
+		          "unknown service type \"%.*s\": expected inet, unix, unix-dgram, "
+		          "fifo or pass",
+		          echo_length(column[1]), column[1]);
 		goto done;
 	}
 	if (parse_service(entry, column[0], error) < 0)
 		goto done;
 	entry->service = xstrdup(column[0]);
 	if (parse_bool("private", column[2], true, MASTER_CF_COLUMN_PRIVATE, &entry->is_private,
-		       &entry->default_columns, error) < 0 ||
+	               &entry->default_columns, error) < 0 ||
 	    parse_bool("unpriv", column[3], true, MASTER_CF_COLUMN_UNPRIVILEGED,
-		       &entry->is_unprivileged, &entry->default_columns, error) < 0 ||
+	               &entry->is_unprivileged, &entry->default_columns, error) < 0 ||
 	    parse_bool("chroot", column[4], false, MASTER_CF_COLUMN_CHROOT, &entry->is_chroot,
-		       &entry->default_columns, error) < 0)
+	               &entry->default_columns, error) < 0)
 		goto done;
 	if (entry->type == MASTER_CF_INET && entry->is_private) {
 		if (!(entry->default_columns & MASTER_CF_COLUMN_PRIVATE)) {
@@ -660,7 +699,7 @@ parse_columns(struct master_cf_entry *entry, const char *text, struct dstring *e
 		goto done;
 	entry->command = xstrdup(column[7]);
 	if (parse_arguments(entry, column + MASTER_CF_COLUMNS, tokens.count - MASTER_CF_COLUMNS,
-			    error) < 0)
+	                    error) < 0)
 		goto done;
 	status = 0;
 done:
@@ -674,6 +713,7 @@ parse_entry(struct parser *parser, const char *text, unsigned line)
 	struct master_cf *table = parser->table;
 	struct master_cf_entry entry;
 	const struct master_cf_entry *first;
+	struct service_key key;
 	struct dstring error;
 
 	memset(&entry, 0, sizeof(entry));
@@ -683,16 +723,23 @@ parse_entry(struct parser *parser, const char *text, unsigned line)
 		report(parser, line, "%s", dstring_str(&error));
 		goto drop;
 	}
-	if ((first = master_cf_find(table, entry.service, entry.type)) != NULL) {
-		if (strcmp(first->origin_path, parser->path) == 0)
-			report(parser, line, "duplicate service %.*s/%s: first defined at line %u",
-			       echo_length(entry.service), entry.service,
-			       master_cf_type_name(entry.type), first->origin_line);
+	key = entry_key(&entry);
+	if ((first = find_key(table, &key)) != NULL) {
+		struct dstring where;
+
+		dstring_init(&where, DSTRING_NO_LIMIT);
+		if (strcmp(first->service, entry.service) != 0)
+			dstring_append_printf(&where, " as %.*s/%s", echo_length(first->service),
+			                      first->service, master_cf_type_name(first->type));
+		if (strcmp(first->origin_path, parser->path) != 0)
+			dstring_append_printf(&where, " at %s, line %u", first->origin_path,
+			                      first->origin_line);
 		else
-			report(parser, line, "duplicate service %.*s/%s: first defined at %s, line %u",
-			       echo_length(entry.service), entry.service,
-			       master_cf_type_name(entry.type), first->origin_path,
-			       first->origin_line);
+			dstring_append_printf(&where, " at line %u", first->origin_line);
+		report(parser, line, "duplicate service %.*s/%s: first defined%s",
+		       echo_length(entry.service), entry.service, master_cf_type_name(entry.type),
+		       dstring_str(&where));
+		dstring_fini(&where);
 		goto drop;
 	}
 	if (table->count >= MASTER_CF_ENTRY_MAX) {
@@ -809,8 +856,7 @@ handle_line(struct parser *parser, const char *line, size_t length, unsigned lin
 }
 
 int
-master_cf_parse(const char *text, size_t length, const char *origin_path,
-		struct master_cf *table)
+master_cf_parse(const char *text, size_t length, const char *origin_path, struct master_cf *table)
 {
 	struct parser parser;
 	size_t offset = 0;
@@ -880,109 +926,4 @@ done:
 	dstring_fini(&text);
 	close(fd);
 	return problems;
-}
-
-/* Showing entries. */
-
-/*
- * Braces keep an argument whole when the text is parsed again: white
- * space, an empty argument, a leading '{', and a leading '#' (which would
- * make a folded continuation line a comment).
- */
-static bool
-needs_braces(const char *argument)
-{
-	return argument[0] == '\0' || argument[0] == '{' || argument[0] == '#' ||
-	       strpbrk(argument, " \t") != NULL;
-}
-
-static size_t
-shown_length(const char *argument)
-{
-	return strlen(argument) + (needs_braces(argument) ? 2 : 0);
-}
-
-static void
-append_argument(struct dstring *out, const char *argument)
-{
-	if (needs_braces(argument))
-		dstring_append_printf(out, "{%s}", argument);
-	else
-		dstring_append_str(out, argument);
-}
-
-void
-master_cf_format_entry(const struct master_cf_entry *entry, unsigned flags, struct dstring *out)
-{
-	const bool is_folding = (flags & MASTER_CF_FORMAT_FOLD) != 0;
-	const size_t limit = FOLD_LINE_LIMIT;
-	size_t line_start = dstring_length(out);
-	size_t line_length;
-	const char *column[MASTER_CF_COLUMNS];
-	char wakeup[32], process_limit[32];
-	bool is_option = true;
-
-#define COLUMN_TEXT(bit, value)                                                                    \
-	((entry->default_columns & (bit)) ? "-" : (value) ? "y" : "n")
-	snprintf(wakeup, sizeof(wakeup), "%u%s", entry->wakeup_seconds,
-		 entry->wakeup_only_if_used ? "?" : "");
-	snprintf(process_limit, sizeof(process_limit), "%d", entry->max_process);
-	column[0] = entry->service;
-	column[1] = master_cf_type_name(entry->type);
-	column[2] = COLUMN_TEXT(MASTER_CF_COLUMN_PRIVATE, entry->is_private);
-	column[3] = COLUMN_TEXT(MASTER_CF_COLUMN_UNPRIVILEGED, entry->is_unprivileged);
-	column[4] = COLUMN_TEXT(MASTER_CF_COLUMN_CHROOT, entry->is_chroot);
-	column[5] = (entry->default_columns & MASTER_CF_COLUMN_WAKEUP) ? "-" : wakeup;
-	column[6] = entry->max_process == MASTER_CF_PROCESS_LIMIT_DEFAULT ? "-" : process_limit;
-	column[7] = entry->command;
-#undef COLUMN_TEXT
-
-	/* The fixed columns at their places, at least one space apart. */
-	for (size_t i = 0; i < MASTER_CF_COLUMNS; i++) {
-		if (i > 0) {
-			do {
-				dstring_append_char(out, ' ');
-			} while (dstring_length(out) - line_start < column_goal[i]);
-		}
-		dstring_append_str(out, column[i]);
-	}
-	line_length = dstring_length(out) - line_start;
-
-	/*
-	 * The arguments: "-o name=value" stays together and, when folding,
-	 * on a line of its own; other arguments fill lines up to the limit.
-	 */
-	for (size_t i = 0; i < entry->args.count; i++) {
-		const char *argument = entry->args.items[i];
-		const char *value = NULL;
-		size_t length = shown_length(argument);
-
-		if (is_option) {
-			if (argument[0] != '-' || argument[1] == '\0' ||
-			    strcmp(argument, "--") == 0) {
-				is_option = false;
-			} else if (strcmp(argument, "-o") == 0 && i + 1 < entry->args.count) {
-				value = entry->args.items[i + 1];
-				length += 1 + shown_length(value);
-				line_length = limit;
-			}
-		}
-		if (line_length > FOLD_INDENT_LENGTH) {
-			if (!is_folding || line_length + 1 + length < limit) {
-				dstring_append_char(out, ' ');
-				line_length++;
-			} else {
-				dstring_append_str(out, "\n" FOLD_INDENT);
-				line_length = FOLD_INDENT_LENGTH;
-			}
-		}
-		append_argument(out, argument);
-		line_length += shown_length(argument);
-		if (value != NULL) {
-			dstring_append_char(out, ' ');
-			append_argument(out, value);
-			i++;
-			line_length = limit;
-		}
-	}
 }

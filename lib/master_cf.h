@@ -21,8 +21,9 @@
  *
  * hikyaku is stricter than Postfix where Postfix would do something
  * surprising: a unix/unix-dgram/fifo/pass service name is one socket name,
- * never a path; a second entry with the same service and type is an error,
- * not a silent replacement. docs/master_cf.md lists every check.
+ * never a path; a second entry with the same service and type (for inet:
+ * the same address, "smtp" and "25" alike) is an error, not a silent
+ * replacement. docs/master_cf.md lists every check.
  */
 #ifndef HIKYAKU_MASTER_CF_H
 #define HIKYAKU_MASTER_CF_H
@@ -54,11 +55,11 @@ struct dstring;
 #define MASTER_CF_PROCESS_LIMIT_DEFAULT (-1)
 
 enum master_cf_type {
-	MASTER_CF_INET,	      /* TCP listener: service is [host:]port */
-	MASTER_CF_UNIX,	      /* UNIX stream socket in public/ or private/ */
+	MASTER_CF_INET,       /* TCP listener: service is [host:]port */
+	MASTER_CF_UNIX,       /* UNIX stream socket in public/ or private/ */
 	MASTER_CF_UNIX_DGRAM, /* UNIX datagram socket in public/ or private/ */
-	MASTER_CF_FIFO,	      /* named pipe in public/ or private/ */
-	MASTER_CF_PASS,	      /* UNIX stream socket that receives descriptors */
+	MASTER_CF_FIFO,       /* named pipe in public/ or private/ */
+	MASTER_CF_PASS,       /* UNIX stream socket that receives descriptors */
 };
 
 /* Bits of master_cf_entry.default_columns: columns written as "-". */
@@ -80,13 +81,13 @@ struct master_cf_override {
 struct master_cf_entry {
 	char *service; /* as written: "smtp", "127.0.0.1:2525", "cleanup" */
 	enum master_cf_type type;
-	bool is_private;      /* socket in private/ (never for inet) */
-	bool is_unprivileged; /* runs as mail_owner, not root */
-	bool is_chroot;	      /* chroots to queue_directory */
+	bool is_private;          /* socket in private/ (never for inet) */
+	bool is_unprivileged;     /* runs as mail_owner, not root */
+	bool is_chroot;           /* chroots to queue_directory */
 	unsigned wakeup_seconds;  /* 0: no wakeup */
 	bool wakeup_only_if_used; /* "60?": no wakeup before first use */
-	int max_process; /* MASTER_CF_PROCESS_LIMIT_DEFAULT, 0 = no limit */
-	char *command;	 /* program name in daemon_directory, no '/' */
+	int max_process;          /* MASTER_CF_PROCESS_LIMIT_DEFAULT, 0 = no limit */
+	char *command;            /* program name in daemon_directory, no '/' */
 	/*
 	 * Arguments after the command, in order, with "{ }" groups removed
 	 * and options normalized: "-oname=value" and "-o { name = value }"
@@ -102,7 +103,7 @@ struct master_cf_entry {
 	char *inet_host; /* "" means every address of inet_interfaces */
 	unsigned inet_port;
 	unsigned default_columns; /* enum master_cf_column bits */
-	char *origin_path;	  /* file and first line of the entry */
+	char *origin_path;        /* file and first line of the entry */
 	unsigned origin_line;
 };
 
@@ -133,12 +134,13 @@ int master_cf_read(const char *path, struct master_cf *table);
  * errors, not ends), naming origin_path in messages and entries.
  */
 int master_cf_parse(const char *text, size_t length, const char *origin_path,
-		    struct master_cf *table);
+                    struct master_cf *table);
 
-/* master_cf_find: the entry for service and type, or NULL. The pointer
- * stays valid until the table changes. */
+/* master_cf_find: the entry for service and type, or NULL. An inet
+ * service is matched by address: "25" finds the entry written "smtp". The
+ * pointer stays valid until the table changes. */
 const struct master_cf_entry *master_cf_find(const struct master_cf *table, const char *service,
-					     enum master_cf_type type);
+                                             enum master_cf_type type);
 
 /* master_cf_type_name: "inet", "unix", "unix-dgram", "fifo" or "pass". */
 const char *master_cf_type_name(enum master_cf_type type);
@@ -163,7 +165,7 @@ enum master_cf_format {
  * same entry.
  */
 void master_cf_format_entry(const struct master_cf_entry *entry, unsigned flags,
-			    struct dstring *out);
+                            struct dstring *out);
 
 /*
  * master_cf_inet_split: split an inet service ("port", "host:port",
@@ -173,7 +175,6 @@ void master_cf_format_entry(const struct master_cf_entry *entry, unsigned flags,
  * with the reason in error (which may be NULL) and *host set to NULL. The
  * host is checked for syntax only, not resolved.
  */
-int master_cf_inet_split(const char *service, char **host, unsigned *port,
-			 struct dstring *error);
+int master_cf_inet_split(const char *service, char **host, unsigned *port, struct dstring *error);
 
 #endif

@@ -21,11 +21,10 @@ same_entry(const struct master_cf_entry *a, const struct master_cf_entry *b)
 	if (strcmp(a->service, b->service) != 0 || a->type != b->type ||
 	    a->is_private != b->is_private || a->is_unprivileged != b->is_unprivileged ||
 	    a->is_chroot != b->is_chroot || a->wakeup_seconds != b->wakeup_seconds ||
-	    a->wakeup_only_if_used != b->wakeup_only_if_used ||
-	    a->max_process != b->max_process || strcmp(a->command, b->command) != 0 ||
-	    a->default_columns != b->default_columns || a->args.count != b->args.count ||
-	    a->override_count != b->override_count || a->inet_port != b->inet_port ||
-	    (a->inet_host == NULL) != (b->inet_host == NULL) ||
+	    a->wakeup_only_if_used != b->wakeup_only_if_used || a->max_process != b->max_process ||
+	    strcmp(a->command, b->command) != 0 || a->default_columns != b->default_columns ||
+	    a->args.count != b->args.count || a->override_count != b->override_count ||
+	    a->inet_port != b->inet_port || (a->inet_host == NULL) != (b->inet_host == NULL) ||
 	    (a->inet_host != NULL && strcmp(a->inet_host, b->inet_host) != 0))
 		return false;
 	for (size_t i = 0; i < a->args.count; i++)
@@ -56,7 +55,7 @@ check_round_trip(const struct master_cf *table, unsigned flags)
 	for (size_t i = 0; i < table->count; i++)
 		if (!same_entry(&table->entries[i], &again.entries[i]) ||
 		    master_cf_find(&again, table->entries[i].service, table->entries[i].type) !=
-			&again.entries[i])
+		        &again.entries[i])
 			abort();
 	master_cf_fini(&again);
 	dstring_fini(&shown);

@@ -20,269 +20,282 @@
 
 /* /etc/postfix/master.cf of Debian's postfix 3.7.11, verbatim. */
 static const char postfix_master_cf[] =
-	"#\n"
-	"# Postfix master process configuration file.  For details on the format\n"
-	"# of the file, see the master(5) manual page (command: \"man 5 master\" or\n"
-	"# on-line: http://www.postfix.org/master.5.html).\n"
-	"#\n"
-	"# Do not forget to execute \"postfix reload\" after editing this file.\n"
-	"#\n"
-	"# ==========================================================================\n"
-	"# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
-	"#               (yes)   (yes)   (no)    (never) (100)\n"
-	"# ==========================================================================\n"
-	"smtp      inet  n       -       y       -       -       smtpd\n"
-	"#smtp      inet  n       -       y       -       1       postscreen\n"
-	"#smtpd     pass  -       -       y       -       -       smtpd\n"
-	"#dnsblog   unix  -       -       y       -       0       dnsblog\n"
-	"#tlsproxy  unix  -       -       y       -       0       tlsproxy\n"
-	"# Choose one: enable submission for loopback clients only, or for any client.\n"
-	"#127.0.0.1:submission inet n -   y       -       -       smtpd\n"
-	"#submission inet n       -       y       -       -       smtpd\n"
-	"#  -o syslog_name=postfix/submission\n"
-	"#  -o smtpd_tls_security_level=encrypt\n"
-	"#  -o smtpd_sasl_auth_enable=yes\n"
-	"#  -o smtpd_tls_auth_only=yes\n"
-	"#  -o smtpd_reject_unlisted_recipient=no\n"
-	"#     Instead of specifying complex smtpd_<xxx>_restrictions here,\n"
-	"#     specify \"smtpd_<xxx>_restrictions=$mua_<xxx>_restrictions\"\n"
-	"#     here, and specify mua_<xxx>_restrictions in main.cf (where\n"
-	"#     \"<xxx>\" is \"client\", \"helo\", \"sender\", \"relay\", or \"recipient\").\n"
-	"#  -o smtpd_client_restrictions=\n"
-	"#  -o smtpd_helo_restrictions=\n"
-	"#  -o smtpd_sender_restrictions=\n"
-	"#  -o smtpd_relay_restrictions=\n"
-	"#  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n"
-	"#  -o milter_macro_daemon_name=ORIGINATING\n"
-	"# Choose one: enable submissions for loopback clients only, or for any client.\n"
-	"#127.0.0.1:submissions inet n  -       y       -       -       smtpd\n"
-	"#submissions     inet  n       -       y       -       -       smtpd\n"
-	"#  -o syslog_name=postfix/submissions\n"
-	"#  -o smtpd_tls_wrappermode=yes\n"
-	"#  -o smtpd_sasl_auth_enable=yes\n"
-	"#  -o smtpd_reject_unlisted_recipient=no\n"
-	"#     Instead of specifying complex smtpd_<xxx>_restrictions here,\n"
-	"#     specify \"smtpd_<xxx>_restrictions=$mua_<xxx>_restrictions\"\n"
-	"#     here, and specify mua_<xxx>_restrictions in main.cf (where\n"
-	"#     \"<xxx>\" is \"client\", \"helo\", \"sender\", \"relay\", or \"recipient\").\n"
-	"#  -o smtpd_client_restrictions=\n"
-	"#  -o smtpd_helo_restrictions=\n"
-	"#  -o smtpd_sender_restrictions=\n"
-	"#  -o smtpd_relay_restrictions=\n"
-	"#  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n"
-	"#  -o milter_macro_daemon_name=ORIGINATING\n"
-	"#628       inet  n       -       y       -       -       qmqpd\n"
-	"pickup    unix  n       -       y       60      1       pickup\n"
-	"cleanup   unix  n       -       y       -       0       cleanup\n"
-	"qmgr      unix  n       -       n       300     1       qmgr\n"
-	"#qmgr     unix  n       -       n       300     1       oqmgr\n"
-	"tlsmgr    unix  -       -       y       1000?   1       tlsmgr\n"
-	"rewrite   unix  -       -       y       -       -       trivial-rewrite\n"
-	"bounce    unix  -       -       y       -       0       bounce\n"
-	"defer     unix  -       -       y       -       0       bounce\n"
-	"trace     unix  -       -       y       -       0       bounce\n"
-	"verify    unix  -       -       y       -       1       verify\n"
-	"flush     unix  n       -       y       1000?   0       flush\n"
-	"proxymap  unix  -       -       n       -       -       proxymap\n"
-	"proxywrite unix -       -       n       -       1       proxymap\n"
-	"smtp      unix  -       -       y       -       -       smtp\n"
-	"relay     unix  -       -       y       -       -       smtp\n"
-	"        -o syslog_name=postfix/$service_name\n"
-	"#       -o smtp_helo_timeout=5 -o smtp_connect_timeout=5\n"
-	"showq     unix  n       -       y       -       -       showq\n"
-	"error     unix  -       -       y       -       -       error\n"
-	"retry     unix  -       -       y       -       -       error\n"
-	"discard   unix  -       -       y       -       -       discard\n"
-	"local     unix  -       n       n       -       -       local\n"
-	"virtual   unix  -       n       n       -       -       virtual\n"
-	"lmtp      unix  -       -       y       -       -       lmtp\n"
-	"anvil     unix  -       -       y       -       1       anvil\n"
-	"scache    unix  -       -       y       -       1       scache\n"
-	"postlog   unix-dgram n  -       n       -       1       postlogd\n"
-	"#\n"
-	"# ====================================================================\n"
-	"# Interfaces to non-Postfix software. Be sure to examine the manual\n"
-	"# pages of the non-Postfix software to find out what options it wants.\n"
-	"#\n"
-	"# Many of the following services use the Postfix pipe(8) delivery\n"
-	"# agent.  See the pipe(8) man page for information about ${recipient}\n"
-	"# and other message envelope options.\n"
-	"# ====================================================================\n"
-	"#\n"
-	"# maildrop. See the Postfix MAILDROP_README file for details.\n"
-	"# Also specify in main.cf: maildrop_destination_recipient_limit=1\n"
-	"#\n"
-	"maildrop  unix  -       n       n       -       -       pipe\n"
-	"  flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}\n"
-	"#\n"
-	"# ====================================================================\n"
-	"#\n"
-	"# Recent Cyrus versions can use the existing \"lmtp\" master.cf entry.\n"
-	"#\n"
-	"# Specify in cyrus.conf:\n"
-	"#   lmtp    cmd=\"lmtpd -a\" listen=\"localhost:lmtp\" proto=tcp4\n"
-	"#\n"
-	"# Specify in main.cf one or more of the following:\n"
-	"#  mailbox_transport = lmtp:inet:localhost\n"
-	"#  virtual_transport = lmtp:inet:localhost\n"
-	"#\n"
-	"# ====================================================================\n"
-	"#\n"
-	"# Cyrus 2.1.5 (Amos Gouaux)\n"
-	"# Also specify in main.cf: cyrus_destination_recipient_limit=1\n"
-	"#\n"
-	"#cyrus     unix  -       n       n       -       -       pipe\n"
-	"#  flags=DRX user=cyrus argv=/cyrus/bin/deliver -e -r ${sender} -m ${extension} ${user}\n"
-	"#\n"
-	"# ====================================================================\n"
-	"# Old example of delivery via Cyrus.\n"
-	"#\n"
-	"#old-cyrus unix  -       n       n       -       -       pipe\n"
-	"#  flags=R user=cyrus argv=/cyrus/bin/deliver -e -m ${extension} ${user}\n"
-	"#\n"
-	"# ====================================================================\n"
-	"#\n"
-	"# See the Postfix UUCP_README file for configuration details.\n"
-	"#\n"
-	"uucp      unix  -       n       n       -       -       pipe\n"
-	"  flags=Fqhu user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)\n"
-	"#\n"
-	"# Other external delivery methods.\n"
-	"#\n"
-	"ifmail    unix  -       n       n       -       -       pipe\n"
-	"  flags=F user=ftn argv=/usr/lib/ifmail/ifmail -r $nexthop ($recipient)\n"
-	"bsmtp     unix  -       n       n       -       -       pipe\n"
-	"  flags=Fq. user=bsmtp argv=/usr/lib/bsmtp/bsmtp -t$nexthop -f$sender $recipient\n"
-	"scalemail-backend unix -       n       n       -       2       pipe\n"
-	"  flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}\n"
-	"mailman   unix  -       n       n       -       -       pipe\n"
-	"  flags=FRX user=list argv=/usr/lib/mailman/bin/postfix-to-mailman.py ${nexthop} ${user}\n";
+    "#\n"
+    "# Postfix master process configuration file.  For details on the format\n"
+    "# of the file, see the master(5) manual page (command: \"man 5 master\" or\n"
+    "# on-line: http://www.postfix.org/master.5.html).\n"
+    "#\n"
+    "# Do not forget to execute \"postfix reload\" after editing this file.\n"
+    "#\n"
+    "# ==========================================================================\n"
+    "# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
+    "#               (yes)   (yes)   (no)    (never) (100)\n"
+    "# ==========================================================================\n"
+    "smtp      inet  n       -       y       -       -       smtpd\n"
+    "#smtp      inet  n       -       y       -       1       postscreen\n"
+    "#smtpd     pass  -       -       y       -       -       smtpd\n"
+    "#dnsblog   unix  -       -       y       -       0       dnsblog\n"
+    "#tlsproxy  unix  -       -       y       -       0       tlsproxy\n"
+    "# Choose one: enable submission for loopback clients only, or for any client.\n"
+    "#127.0.0.1:submission inet n -   y       -       -       smtpd\n"
+    "#submission inet n       -       y       -       -       smtpd\n"
+    "#  -o syslog_name=postfix/submission\n"
+    "#  -o smtpd_tls_security_level=encrypt\n"
+    "#  -o smtpd_sasl_auth_enable=yes\n"
+    "#  -o smtpd_tls_auth_only=yes\n"
+    "#  -o smtpd_reject_unlisted_recipient=no\n"
+    "#     Instead of specifying complex smtpd_<xxx>_restrictions here,\n"
+    "#     specify \"smtpd_<xxx>_restrictions=$mua_<xxx>_restrictions\"\n"
+    "#     here, and specify mua_<xxx>_restrictions in main.cf (where\n"
+    "#     \"<xxx>\" is \"client\", \"helo\", \"sender\", \"relay\", or \"recipient\").\n"
+    "#  -o smtpd_client_restrictions=\n"
+    "#  -o smtpd_helo_restrictions=\n"
+    "#  -o smtpd_sender_restrictions=\n"
+    "#  -o smtpd_relay_restrictions=\n"
+    "#  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n"
+    "#  -o milter_macro_daemon_name=ORIGINATING\n"
+    "# Choose one: enable submissions for loopback clients only, or for any client.\n"
+    "#127.0.0.1:submissions inet n  -       y       -       -       smtpd\n"
+    "#submissions     inet  n       -       y       -       -       smtpd\n"
+    "#  -o syslog_name=postfix/submissions\n"
+    "#  -o smtpd_tls_wrappermode=yes\n"
+    "#  -o smtpd_sasl_auth_enable=yes\n"
+    "#  -o smtpd_reject_unlisted_recipient=no\n"
+    "#     Instead of specifying complex smtpd_<xxx>_restrictions here,\n"
+    "#     specify \"smtpd_<xxx>_restrictions=$mua_<xxx>_restrictions\"\n"
+    "#     here, and specify mua_<xxx>_restrictions in main.cf (where\n"
+    "#     \"<xxx>\" is \"client\", \"helo\", \"sender\", \"relay\", or \"recipient\").\n"
+    "#  -o smtpd_client_restrictions=\n"
+    "#  -o smtpd_helo_restrictions=\n"
+    "#  -o smtpd_sender_restrictions=\n"
+    "#  -o smtpd_relay_restrictions=\n"
+    "#  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n"
+    "#  -o milter_macro_daemon_name=ORIGINATING\n"
+    "#628       inet  n       -       y       -       -       qmqpd\n"
+    "pickup    unix  n       -       y       60      1       pickup\n"
+    "cleanup   unix  n       -       y       -       0       cleanup\n"
+    "qmgr      unix  n       -       n       300     1       qmgr\n"
+    "#qmgr     unix  n       -       n       300     1       oqmgr\n"
+    "tlsmgr    unix  -       -       y       1000?   1       tlsmgr\n"
+    "rewrite   unix  -       -       y       -       -       trivial-rewrite\n"
+    "bounce    unix  -       -       y       -       0       bounce\n"
+    "defer     unix  -       -       y       -       0       bounce\n"
+    "trace     unix  -       -       y       -       0       bounce\n"
+    "verify    unix  -       -       y       -       1       verify\n"
+    "flush     unix  n       -       y       1000?   0       flush\n"
+    "proxymap  unix  -       -       n       -       -       proxymap\n"
+    "proxywrite unix -       -       n       -       1       proxymap\n"
+    "smtp      unix  -       -       y       -       -       smtp\n"
+    "relay     unix  -       -       y       -       -       smtp\n"
+    "        -o syslog_name=postfix/$service_name\n"
+    "#       -o smtp_helo_timeout=5 -o smtp_connect_timeout=5\n"
+    "showq     unix  n       -       y       -       -       showq\n"
+    "error     unix  -       -       y       -       -       error\n"
+    "retry     unix  -       -       y       -       -       error\n"
+    "discard   unix  -       -       y       -       -       discard\n"
+    "local     unix  -       n       n       -       -       local\n"
+    "virtual   unix  -       n       n       -       -       virtual\n"
+    "lmtp      unix  -       -       y       -       -       lmtp\n"
+    "anvil     unix  -       -       y       -       1       anvil\n"
+    "scache    unix  -       -       y       -       1       scache\n"
+    "postlog   unix-dgram n  -       n       -       1       postlogd\n"
+    "#\n"
+    "# ====================================================================\n"
+    "# Interfaces to non-Postfix software. Be sure to examine the manual\n"
+    "# pages of the non-Postfix software to find out what options it wants.\n"
+    "#\n"
+    "# Many of the following services use the Postfix pipe(8) delivery\n"
+    "# agent.  See the pipe(8) man page for information about ${recipient}\n"
+    "# and other message envelope options.\n"
+    "# ====================================================================\n"
+    "#\n"
+    "# maildrop. See the Postfix MAILDROP_README file for details.\n"
+    "# Also specify in main.cf: maildrop_destination_recipient_limit=1\n"
+    "#\n"
+    "maildrop  unix  -       n       n       -       -       pipe\n"
+    "  flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}\n"
+    "#\n"
+    "# ====================================================================\n"
+    "#\n"
+    "# Recent Cyrus versions can use the existing \"lmtp\" master.cf entry.\n"
+    "#\n"
+    "# Specify in cyrus.conf:\n"
+    "#   lmtp    cmd=\"lmtpd -a\" listen=\"localhost:lmtp\" proto=tcp4\n"
+    "#\n"
+    "# Specify in main.cf one or more of the following:\n"
+    "#  mailbox_transport = lmtp:inet:localhost\n"
+    "#  virtual_transport = lmtp:inet:localhost\n"
+    "#\n"
+    "# ====================================================================\n"
+    "#\n"
+    "# Cyrus 2.1.5 (Amos Gouaux)\n"
+    "# Also specify in main.cf: cyrus_destination_recipient_limit=1\n"
+    "#\n"
+    "#cyrus     unix  -       n       n       -       -       pipe\n"
+    "#  flags=DRX user=cyrus argv=/cyrus/bin/deliver -e -r ${sender} -m ${extension} ${user}\n"
+    "#\n"
+    "# ====================================================================\n"
+    "# Old example of delivery via Cyrus.\n"
+    "#\n"
+    "#old-cyrus unix  -       n       n       -       -       pipe\n"
+    "#  flags=R user=cyrus argv=/cyrus/bin/deliver -e -m ${extension} ${user}\n"
+    "#\n"
+    "# ====================================================================\n"
+    "#\n"
+    "# See the Postfix UUCP_README file for configuration details.\n"
+    "#\n"
+    "uucp      unix  -       n       n       -       -       pipe\n"
+    "  flags=Fqhu user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)\n"
+    "#\n"
+    "# Other external delivery methods.\n"
+    "#\n"
+    "ifmail    unix  -       n       n       -       -       pipe\n"
+    "  flags=F user=ftn argv=/usr/lib/ifmail/ifmail -r $nexthop ($recipient)\n"
+    "bsmtp     unix  -       n       n       -       -       pipe\n"
+    "  flags=Fq. user=bsmtp argv=/usr/lib/bsmtp/bsmtp -t$nexthop -f$sender $recipient\n"
+    "scalemail-backend unix -       n       n       -       2       pipe\n"
+    "  flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} "
+    "${extension}\n"
+    "mailman   unix  -       n       n       -       -       pipe\n"
+    "  flags=FRX user=list argv=/usr/lib/mailman/bin/postfix-to-mailman.py ${nexthop} ${user}\n";
 
 /* What "postconf -M" prints for it. */
 static const char postfix_show[] =
-	"smtp       inet  n       -       y       -       -       smtpd\n"
-	"pickup     unix  n       -       y       60      1       pickup\n"
-	"cleanup    unix  n       -       y       -       0       cleanup\n"
-	"qmgr       unix  n       -       n       300     1       qmgr\n"
-	"tlsmgr     unix  -       -       y       1000?   1       tlsmgr\n"
-	"rewrite    unix  -       -       y       -       -       trivial-rewrite\n"
-	"bounce     unix  -       -       y       -       0       bounce\n"
-	"defer      unix  -       -       y       -       0       bounce\n"
-	"trace      unix  -       -       y       -       0       bounce\n"
-	"verify     unix  -       -       y       -       1       verify\n"
-	"flush      unix  n       -       y       1000?   0       flush\n"
-	"proxymap   unix  -       -       n       -       -       proxymap\n"
-	"proxywrite unix  -       -       n       -       1       proxymap\n"
-	"smtp       unix  -       -       y       -       -       smtp\n"
-	"relay      unix  -       -       y       -       -       smtp -o syslog_name=postfix/$service_name\n"
-	"showq      unix  n       -       y       -       -       showq\n"
-	"error      unix  -       -       y       -       -       error\n"
-	"retry      unix  -       -       y       -       -       error\n"
-	"discard    unix  -       -       y       -       -       discard\n"
-	"local      unix  -       n       n       -       -       local\n"
-	"virtual    unix  -       n       n       -       -       virtual\n"
-	"lmtp       unix  -       -       y       -       -       lmtp\n"
-	"anvil      unix  -       -       y       -       1       anvil\n"
-	"scache     unix  -       -       y       -       1       scache\n"
-	"postlog    unix-dgram n  -       n       -       1       postlogd\n"
-	"maildrop   unix  -       n       n       -       -       pipe flags=DRXhu user=vmail argv=/usr/bin/maildrop -d ${recipient}\n"
-	"uucp       unix  -       n       n       -       -       pipe flags=Fqhu user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)\n"
-	"ifmail     unix  -       n       n       -       -       pipe flags=F user=ftn argv=/usr/lib/ifmail/ifmail -r $nexthop ($recipient)\n"
-	"bsmtp      unix  -       n       n       -       -       pipe flags=Fq. user=bsmtp argv=/usr/lib/bsmtp/bsmtp -t$nexthop -f$sender $recipient\n"
-	"scalemail-backend unix - n       n       -       2       pipe flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}\n"
-	"mailman    unix  -       n       n       -       -       pipe flags=FRX user=list argv=/usr/lib/mailman/bin/postfix-to-mailman.py ${nexthop} ${user}\n";
+    "smtp       inet  n       -       y       -       -       smtpd\n"
+    "pickup     unix  n       -       y       60      1       pickup\n"
+    "cleanup    unix  n       -       y       -       0       cleanup\n"
+    "qmgr       unix  n       -       n       300     1       qmgr\n"
+    "tlsmgr     unix  -       -       y       1000?   1       tlsmgr\n"
+    "rewrite    unix  -       -       y       -       -       trivial-rewrite\n"
+    "bounce     unix  -       -       y       -       0       bounce\n"
+    "defer      unix  -       -       y       -       0       bounce\n"
+    "trace      unix  -       -       y       -       0       bounce\n"
+    "verify     unix  -       -       y       -       1       verify\n"
+    "flush      unix  n       -       y       1000?   0       flush\n"
+    "proxymap   unix  -       -       n       -       -       proxymap\n"
+    "proxywrite unix  -       -       n       -       1       proxymap\n"
+    "smtp       unix  -       -       y       -       -       smtp\n"
+    "relay      unix  -       -       y       -       -       smtp -o "
+    "syslog_name=postfix/$service_name\n"
+    "showq      unix  n       -       y       -       -       showq\n"
+    "error      unix  -       -       y       -       -       error\n"
+    "retry      unix  -       -       y       -       -       error\n"
+    "discard    unix  -       -       y       -       -       discard\n"
+    "local      unix  -       n       n       -       -       local\n"
+    "virtual    unix  -       n       n       -       -       virtual\n"
+    "lmtp       unix  -       -       y       -       -       lmtp\n"
+    "anvil      unix  -       -       y       -       1       anvil\n"
+    "scache     unix  -       -       y       -       1       scache\n"
+    "postlog    unix-dgram n  -       n       -       1       postlogd\n"
+    "maildrop   unix  -       n       n       -       -       pipe flags=DRXhu user=vmail "
+    "argv=/usr/bin/maildrop -d ${recipient}\n"
+    "uucp       unix  -       n       n       -       -       pipe flags=Fqhu user=uucp argv=uux "
+    "-r -n -z -a$sender - $nexthop!rmail ($recipient)\n"
+    "ifmail     unix  -       n       n       -       -       pipe flags=F user=ftn "
+    "argv=/usr/lib/ifmail/ifmail -r $nexthop ($recipient)\n"
+    "bsmtp      unix  -       n       n       -       -       pipe flags=Fq. user=bsmtp "
+    "argv=/usr/lib/bsmtp/bsmtp -t$nexthop -f$sender $recipient\n"
+    "scalemail-backend unix - n       n       -       2       pipe flags=R user=scalemail "
+    "argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}\n"
+    "mailman    unix  -       n       n       -       -       pipe flags=FRX user=list "
+    "argv=/usr/lib/mailman/bin/postfix-to-mailman.py ${nexthop} ${user}\n";
 
 /* What "postconf -Mf" prints for it. */
 static const char postfix_show_folded[] =
-	"smtp       inet  n       -       y       -       -       smtpd\n"
-	"pickup     unix  n       -       y       60      1       pickup\n"
-	"cleanup    unix  n       -       y       -       0       cleanup\n"
-	"qmgr       unix  n       -       n       300     1       qmgr\n"
-	"tlsmgr     unix  -       -       y       1000?   1       tlsmgr\n"
-	"rewrite    unix  -       -       y       -       -       trivial-rewrite\n"
-	"bounce     unix  -       -       y       -       0       bounce\n"
-	"defer      unix  -       -       y       -       0       bounce\n"
-	"trace      unix  -       -       y       -       0       bounce\n"
-	"verify     unix  -       -       y       -       1       verify\n"
-	"flush      unix  n       -       y       1000?   0       flush\n"
-	"proxymap   unix  -       -       n       -       -       proxymap\n"
-	"proxywrite unix  -       -       n       -       1       proxymap\n"
-	"smtp       unix  -       -       y       -       -       smtp\n"
-	"relay      unix  -       -       y       -       -       smtp\n"
-	"    -o syslog_name=postfix/$service_name\n"
-	"showq      unix  n       -       y       -       -       showq\n"
-	"error      unix  -       -       y       -       -       error\n"
-	"retry      unix  -       -       y       -       -       error\n"
-	"discard    unix  -       -       y       -       -       discard\n"
-	"local      unix  -       n       n       -       -       local\n"
-	"virtual    unix  -       n       n       -       -       virtual\n"
-	"lmtp       unix  -       -       y       -       -       lmtp\n"
-	"anvil      unix  -       -       y       -       1       anvil\n"
-	"scache     unix  -       -       y       -       1       scache\n"
-	"postlog    unix-dgram n  -       n       -       1       postlogd\n"
-	"maildrop   unix  -       n       n       -       -       pipe flags=DRXhu\n"
-	"    user=vmail argv=/usr/bin/maildrop -d ${recipient}\n"
-	"uucp       unix  -       n       n       -       -       pipe flags=Fqhu\n"
-	"    user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)\n"
-	"ifmail     unix  -       n       n       -       -       pipe flags=F user=ftn\n"
-	"    argv=/usr/lib/ifmail/ifmail -r $nexthop ($recipient)\n"
-	"bsmtp      unix  -       n       n       -       -       pipe flags=Fq.\n"
-	"    user=bsmtp argv=/usr/lib/bsmtp/bsmtp -t$nexthop -f$sender $recipient\n"
-	"scalemail-backend unix - n       n       -       2       pipe flags=R\n"
-	"    user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop}\n"
-	"    ${user} ${extension}\n"
-	"mailman    unix  -       n       n       -       -       pipe flags=FRX\n"
-	"    user=list argv=/usr/lib/mailman/bin/postfix-to-mailman.py ${nexthop}\n"
-	"    ${user}\n";
+    "smtp       inet  n       -       y       -       -       smtpd\n"
+    "pickup     unix  n       -       y       60      1       pickup\n"
+    "cleanup    unix  n       -       y       -       0       cleanup\n"
+    "qmgr       unix  n       -       n       300     1       qmgr\n"
+    "tlsmgr     unix  -       -       y       1000?   1       tlsmgr\n"
+    "rewrite    unix  -       -       y       -       -       trivial-rewrite\n"
+    "bounce     unix  -       -       y       -       0       bounce\n"
+    "defer      unix  -       -       y       -       0       bounce\n"
+    "trace      unix  -       -       y       -       0       bounce\n"
+    "verify     unix  -       -       y       -       1       verify\n"
+    "flush      unix  n       -       y       1000?   0       flush\n"
+    "proxymap   unix  -       -       n       -       -       proxymap\n"
+    "proxywrite unix  -       -       n       -       1       proxymap\n"
+    "smtp       unix  -       -       y       -       -       smtp\n"
+    "relay      unix  -       -       y       -       -       smtp\n"
+    "    -o syslog_name=postfix/$service_name\n"
+    "showq      unix  n       -       y       -       -       showq\n"
+    "error      unix  -       -       y       -       -       error\n"
+    "retry      unix  -       -       y       -       -       error\n"
+    "discard    unix  -       -       y       -       -       discard\n"
+    "local      unix  -       n       n       -       -       local\n"
+    "virtual    unix  -       n       n       -       -       virtual\n"
+    "lmtp       unix  -       -       y       -       -       lmtp\n"
+    "anvil      unix  -       -       y       -       1       anvil\n"
+    "scache     unix  -       -       y       -       1       scache\n"
+    "postlog    unix-dgram n  -       n       -       1       postlogd\n"
+    "maildrop   unix  -       n       n       -       -       pipe flags=DRXhu\n"
+    "    user=vmail argv=/usr/bin/maildrop -d ${recipient}\n"
+    "uucp       unix  -       n       n       -       -       pipe flags=Fqhu\n"
+    "    user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)\n"
+    "ifmail     unix  -       n       n       -       -       pipe flags=F user=ftn\n"
+    "    argv=/usr/lib/ifmail/ifmail -r $nexthop ($recipient)\n"
+    "bsmtp      unix  -       n       n       -       -       pipe flags=Fq.\n"
+    "    user=bsmtp argv=/usr/lib/bsmtp/bsmtp -t$nexthop -f$sender $recipient\n"
+    "scalemail-backend unix - n       n       -       2       pipe flags=R\n"
+    "    user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop}\n"
+    "    ${user} ${extension}\n"
+    "mailman    unix  -       n       n       -       -       pipe flags=FRX\n"
+    "    user=list argv=/usr/lib/mailman/bin/postfix-to-mailman.py ${nexthop}\n"
+    "    ${user}\n";
 /* Odd but valid entries; the expected texts are what postconf -M and -Mf of
  * postfix 3.7.11 print for them. */
 static const char odd_master_cf[] =
-	"127.0.0.1:2525 inet n - n - 10 smtpd -v -o a=b\n"
-	"[::1]:2525 inet  n       -       n       -       10      smtpd\n"
-	"submission inet n       -       y       -       -       smtpd\n"
-	"  -o syslog_name=postfix/submission\n"
-	"  -o { smtpd_tls_security_level = encrypt }\n"
-	"  -o smtpd_client_restrictions=\n"
-	"  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject -v -D\n"
-	"a2 unix - - n - - smtpd x { a b }\n"
-	"a4 unix y y y 0 0 smtpd -o { x = a b }\n"
-	"a5 unix - - n - - smtpd -o {x=y} {c}\n"
-	"zz unix - - n 5? - pipe -- -o foo\n"
-	"very-long-service-name-here unix-dgram - - n - - postlogd\n"
-	"pp unix - n n - - pipe flags=R user=nobody argv=/usr/local/bin/some-long-program-name --with-option x y z ${recipient}\n";
+    "127.0.0.1:2525 inet n - n - 10 smtpd -v -o a=b\n"
+    "[::1]:2525 inet  n       -       n       -       10      smtpd\n"
+    "submission inet n       -       y       -       -       smtpd\n"
+    "  -o syslog_name=postfix/submission\n"
+    "  -o { smtpd_tls_security_level = encrypt }\n"
+    "  -o smtpd_client_restrictions=\n"
+    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject -v -D\n"
+    "a2 unix - - n - - smtpd x { a b }\n"
+    "a4 unix y y y 0 0 smtpd -o { x = a b }\n"
+    "a5 unix - - n - - smtpd -o {x=y} {c}\n"
+    "zz unix - - n 5? - pipe -- -o foo\n"
+    "very-long-service-name-here unix-dgram - - n - - postlogd\n"
+    "pp unix - n n - - pipe flags=R user=nobody argv=/usr/local/bin/some-long-program-name "
+    "--with-option x y z ${recipient}\n";
 
 static const char odd_show[] =
-	"127.0.0.1:2525 inet n    -       n       -       10      smtpd -v -o a=b\n"
-	"[::1]:2525 inet  n       -       n       -       10      smtpd\n"
-	"submission inet  n       -       y       -       -       smtpd -o syslog_name=postfix/submission -o smtpd_tls_security_level=encrypt -o smtpd_client_restrictions= -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject -v -D\n"
-	"a2         unix  -       -       n       -       -       smtpd x {a b}\n"
-	"a4         unix  y       y       y       0       0       smtpd -o {x=a b}\n"
-	"a5         unix  -       -       n       -       -       smtpd -o x=y c\n"
-	"zz         unix  -       -       n       5?      -       pipe -- -o foo\n"
-	"very-long-service-name-here unix-dgram - - n -   -       postlogd\n"
-	"pp         unix  -       n       n       -       -       pipe flags=R user=nobody argv=/usr/local/bin/some-long-program-name --with-option x y z ${recipient}\n";
+    "127.0.0.1:2525 inet n    -       n       -       10      smtpd -v -o a=b\n"
+    "[::1]:2525 inet  n       -       n       -       10      smtpd\n"
+    "submission inet  n       -       y       -       -       smtpd -o "
+    "syslog_name=postfix/submission -o smtpd_tls_security_level=encrypt -o "
+    "smtpd_client_restrictions= -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject "
+    "-v -D\n"
+    "a2         unix  -       -       n       -       -       smtpd x {a b}\n"
+    "a4         unix  y       y       y       0       0       smtpd -o {x=a b}\n"
+    "a5         unix  -       -       n       -       -       smtpd -o x=y c\n"
+    "zz         unix  -       -       n       5?      -       pipe -- -o foo\n"
+    "very-long-service-name-here unix-dgram - - n -   -       postlogd\n"
+    "pp         unix  -       n       n       -       -       pipe flags=R user=nobody "
+    "argv=/usr/local/bin/some-long-program-name --with-option x y z ${recipient}\n";
 
 static const char odd_show_folded[] =
-	"127.0.0.1:2525 inet n    -       n       -       10      smtpd -v\n"
-	"    -o a=b\n"
-	"[::1]:2525 inet  n       -       n       -       10      smtpd\n"
-	"submission inet  n       -       y       -       -       smtpd\n"
-	"    -o syslog_name=postfix/submission\n"
-	"    -o smtpd_tls_security_level=encrypt\n"
-	"    -o smtpd_client_restrictions=\n"
-	"    -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n"
-	"    -v -D\n"
-	"a2         unix  -       -       n       -       -       smtpd x {a b}\n"
-	"a4         unix  y       y       y       0       0       smtpd\n"
-	"    -o {x=a b}\n"
-	"a5         unix  -       -       n       -       -       smtpd\n"
-	"    -o x=y\n"
-	"    c\n"
-	"zz         unix  -       -       n       5?      -       pipe -- -o foo\n"
-	"very-long-service-name-here unix-dgram - - n -   -       postlogd\n"
-	"pp         unix  -       n       n       -       -       pipe flags=R\n"
-	"    user=nobody argv=/usr/local/bin/some-long-program-name --with-option x y z\n"
-	"    ${recipient}\n";
+    "127.0.0.1:2525 inet n    -       n       -       10      smtpd -v\n"
+    "    -o a=b\n"
+    "[::1]:2525 inet  n       -       n       -       10      smtpd\n"
+    "submission inet  n       -       y       -       -       smtpd\n"
+    "    -o syslog_name=postfix/submission\n"
+    "    -o smtpd_tls_security_level=encrypt\n"
+    "    -o smtpd_client_restrictions=\n"
+    "    -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n"
+    "    -v -D\n"
+    "a2         unix  -       -       n       -       -       smtpd x {a b}\n"
+    "a4         unix  y       y       y       0       0       smtpd\n"
+    "    -o {x=a b}\n"
+    "a5         unix  -       -       n       -       -       smtpd\n"
+    "    -o x=y\n"
+    "    c\n"
+    "zz         unix  -       -       n       5?      -       pipe -- -o foo\n"
+    "very-long-service-name-here unix-dgram - - n -   -       postlogd\n"
+    "pp         unix  -       n       n       -       -       pipe flags=R\n"
+    "    user=nobody argv=/usr/local/bin/some-long-program-name --with-option x y z\n"
+    "    ${recipient}\n";
 
 /* Logged lines go to this file, so tests can check the messages. */
 static char log_path[] = "/tmp/test_master_cf.XXXXXX";
@@ -348,10 +361,9 @@ same_entry(const struct master_cf_entry *a, const struct master_cf_entry *b)
 	if (strcmp(a->service, b->service) != 0 || a->type != b->type ||
 	    a->is_private != b->is_private || a->is_unprivileged != b->is_unprivileged ||
 	    a->is_chroot != b->is_chroot || a->wakeup_seconds != b->wakeup_seconds ||
-	    a->wakeup_only_if_used != b->wakeup_only_if_used ||
-	    a->max_process != b->max_process || strcmp(a->command, b->command) != 0 ||
-	    a->default_columns != b->default_columns || a->args.count != b->args.count ||
-	    a->override_count != b->override_count)
+	    a->wakeup_only_if_used != b->wakeup_only_if_used || a->max_process != b->max_process ||
+	    strcmp(a->command, b->command) != 0 || a->default_columns != b->default_columns ||
+	    a->args.count != b->args.count || a->override_count != b->override_count)
 		return false;
 	for (size_t i = 0; i < a->args.count; i++)
 		if (strcmp(a->args.items[i], b->args.items[i]) != 0)
@@ -388,8 +400,8 @@ test_postfix_master_cf(void)
 
 	master_cf_init(&table);
 	CHECK_INT_EQ(master_cf_parse(postfix_master_cf, strlen(postfix_master_cf),
-				     "/etc/postfix/master.cf", &table),
-		     0);
+	                             "/etc/postfix/master.cf", &table),
+	             0);
 	CHECK_INT_EQ(table.count, 31);
 
 	shown = show_table(&table, 0);
@@ -416,10 +428,15 @@ test_postfix_master_cf(void)
 		CHECK_INT_EQ(entry->inet_port, 25);
 		CHECK_STR_EQ(entry->origin_path, "/etc/postfix/master.cf");
 		CHECK_INT_EQ(entry->origin_line, 12);
-		CHECK_INT_EQ(entry->default_columns,
-			     MASTER_CF_COLUMN_UNPRIVILEGED | MASTER_CF_COLUMN_WAKEUP |
-				 MASTER_CF_COLUMN_PROCESS_LIMIT);
+		CHECK_INT_EQ(entry->default_columns, MASTER_CF_COLUMN_UNPRIVILEGED |
+		                                         MASTER_CF_COLUMN_WAKEUP |
+		                                         MASTER_CF_COLUMN_PROCESS_LIMIT);
 	}
+	/* An inet service is found by its address, whatever its spelling. */
+	CHECK(master_cf_find(&table, "25", MASTER_CF_INET) == entry);
+	CHECK(master_cf_find(&table, ":smtp", MASTER_CF_INET) == entry);
+	CHECK(master_cf_find(&table, "127.0.0.1:25", MASTER_CF_INET) == NULL);
+	CHECK(master_cf_find(&table, "bad:port:", MASTER_CF_INET) == NULL);
 	entry = master_cf_find(&table, "smtp", MASTER_CF_UNIX);
 	CHECK(entry != NULL && strcmp(entry->command, "smtp") == 0);
 	CHECK(entry != NULL && entry->inet_host == NULL);
@@ -523,56 +540,57 @@ struct good_case {
 	const char *name;
 	const char *text;
 	size_t entries;
-	const char *service; /* the last entry's */
-	const char *shown;   /* postconf -M of the last entry */
-	const char *args;    /* its args joined with '|' */
+	const char *service;   /* the last entry's */
+	const char *shown;     /* postconf -M of the last entry */
+	const char *args;      /* its args joined with '|' */
 	const char *overrides; /* its overrides as name=value joined with '|' */
 };
 
 static const struct good_case good_cases[] = {
-	{"continuation lines, comments and blank lines between them",
-	 "relay unix - - n - - smtp\n"
-	 "# a comment inside the entry\n"
-	 "\n"
-	 "   \t\n"
-	 "\t-o a=1\n"
-	 "    # an indented comment\n"
-	 "  -o b=2\n",
-	 1, "relay", "relay      unix  -       -       n       -       -       smtp -o a=1 -o b=2",
-	 "-o|a=1|-o|b=2", "a=1|b=2"},
-	{"CR LF line ends", "a unix - - n - - smtpd\r\n  -v\r\nb unix - - n - - smtpd\r\n", 2,
-	 "b", NULL, "", ""},
-	{"no final newline", "a unix - - n - - smtpd -v", 1, "a", NULL, "-v", ""},
-	{"-o forms", "a unix - - n - - smtpd -oa=1 -o b=$c -o { d = e f } -o{g=h} -vo i= -o j==",
-	 1, "a",
-	 "a          unix  -       -       n       -       -       smtpd -o a=1 -o b=$c -o {d=e f} "
-	 "-o g=h -v -o i= -o j==",
-	 "-o|a=1|-o|b=$c|-o|d=e f|-o|g=h|-v|-o|i=|-o|j==", "a=1|b=$c|d=e f|g=h|i=|j=="},
-	{"{ } arguments", "a unix - - n - - pipe argv=/bin/x { two words } {} {{nested} x} a{b c}",
-	 1, "a", "a          unix  -       -       n       -       -       pipe argv=/bin/x "
-		 "{two words} {} {{nested} x} {a{b c}}",
-	 "argv=/bin/x|two words||{nested} x|a{b c}", ""},
-	{"-o after the first non-option is an argument",
-	 "a unix - - n - - pipe -v flags=R -o x=y", 1, "a", NULL, "-v|flags=R|-o|x=y", ""},
-	{"a lone - ends the options", "a unix - - n - - x - -o y", 1, "a", NULL, "-|-o|y", ""},
-	{"inet forms",
-	 "2525 inet n - n - - smtpd\n"
-	 ":2526 inet n - n - - smtpd\n"
-	 "::1:smtp inet n - n - - smtpd\n"
-	 "[fe80::1%lo]:2525 inet n - n - - smtpd\n"
-	 "mx.example.org:submissions inet - - n - - smtpd\n",
-	 5, "mx.example.org:submissions", NULL, "", ""},
-	{"same name, different types", "a unix - - n - - x\n25 fifo - - n - - x\n25 inet n - n - - x\n", 0, NULL,
-	 NULL, NULL, NULL},
-	{"long service name pushes the columns",
-	 "scalemail-backend unix - n n - 2 pipe flags=R", 1, "scalemail-backend",
-	 "scalemail-backend unix - n       n       -       2       pipe flags=R", "flags=R", ""},
-	{"largest numbers", "a unix - - n 2147483647? 2147483647 x", 1, "a",
-	 "a          unix  -       -       n       2147483647? 2147483647 x", "", ""},
-	{"an argument starting with '#' is shown in braces", "a unix - - n - - x #y {#z}", 1, "a",
-	 "a          unix  -       -       n       -       -       x {#y} {#z}", "#y|#z", ""},
-	{"high-bit bytes in arguments", "a unix - - n - - x caf\xc3\xa9", 1, "a", NULL,
-	 "caf\xc3\xa9", ""},
+    {"continuation lines, comments and blank lines between them",
+     "relay unix - - n - - smtp\n"
+     "# a comment inside the entry\n"
+     "\n"
+     "   \t\n"
+     "\t-o a=1\n"
+     "    # an indented comment\n"
+     "  -o b=2\n",
+     1, "relay", "relay      unix  -       -       n       -       -       smtp -o a=1 -o b=2",
+     "-o|a=1|-o|b=2", "a=1|b=2"},
+    {"CR LF line ends", "a unix - - n - - smtpd\r\n  -v\r\nb unix - - n - - smtpd\r\n", 2, "b",
+     NULL, "", ""},
+    {"no final newline", "a unix - - n - - smtpd -v", 1, "a", NULL, "-v", ""},
+    {"-o forms", "a unix - - n - - smtpd -oa=1 -o b=$c -o { d = e f } -o{g=h} -vo i= -o j==", 1,
+     "a",
+     "a          unix  -       -       n       -       -       smtpd -o a=1 -o b=$c -o {d=e f} "
+     "-o g=h -v -o i= -o j==",
+     "-o|a=1|-o|b=$c|-o|d=e f|-o|g=h|-v|-o|i=|-o|j==", "a=1|b=$c|d=e f|g=h|i=|j=="},
+    {"{ } arguments", "a unix - - n - - pipe argv=/bin/x { two words } {} {{nested} x} a{b c}", 1,
+     "a",
+     "a          unix  -       -       n       -       -       pipe argv=/bin/x "
+     "{two words} {} {{nested} x} {a{b c}}",
+     "argv=/bin/x|two words||{nested} x|a{b c}", ""},
+    {"-o after the first non-option is an argument", "a unix - - n - - pipe -v flags=R -o x=y", 1,
+     "a", NULL, "-v|flags=R|-o|x=y", ""},
+    {"a lone - ends the options", "a unix - - n - - x - -o y", 1, "a", NULL, "-|-o|y", ""},
+    {"inet forms",
+     "2525 inet n - n - - smtpd\n"
+     ":2526 inet n - n - - smtpd\n"
+     "::1:smtp inet n - n - - smtpd\n"
+     "[fe80::1%lo]:2525 inet n - n - - smtpd\n"
+     "mx.example.org:submissions inet - - n - - smtpd\n",
+     5, "mx.example.org:submissions", NULL, "", ""},
+    {"same name, different types", "a unix - - n - - x\n25 fifo - - n - - x\n25 inet n - n - - x\n",
+     0, NULL, NULL, NULL, NULL},
+    {"long service name pushes the columns", "scalemail-backend unix - n n - 2 pipe flags=R", 1,
+     "scalemail-backend", "scalemail-backend unix - n       n       -       2       pipe flags=R",
+     "flags=R", ""},
+    {"largest numbers", "a unix - - n 2147483647? 2147483647 x", 1, "a",
+     "a          unix  -       -       n       2147483647? 2147483647 x", "", ""},
+    {"an argument starting with '#' is shown in braces", "a unix - - n - - x #y {#z}", 1, "a",
+     "a          unix  -       -       n       -       -       x {#y} {#z}", "#y|#z", ""},
+    {"high-bit bytes in arguments", "a unix - - n - - x caf\xc3\xa9", 1, "a", NULL, "caf\xc3\xa9",
+     ""},
 };
 
 static char *
@@ -597,7 +615,7 @@ join_overrides(const struct master_cf_entry *entry)
 	dstring_init(&out, DSTRING_NO_LIMIT);
 	for (size_t i = 0; i < entry->override_count; i++)
 		dstring_append_printf(&out, "%s%s=%s", i ? "|" : "", entry->overrides[i].name,
-				      entry->overrides[i].value);
+		                      entry->overrides[i].value);
 	char *result = dstring_steal(&out);
 
 	dstring_fini(&out);
@@ -659,82 +677,86 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	/* Column count. */
-	{"a unix - - n - -\n", 0, 1, 0,
-	 "bad.cf, line 2: expected at least 8 columns (service type private unpriv chroot "
-	 "wakeup maxproc command), found 7"},
-	{"a\n", 0, 1, 0, "line 2: expected at least 8 columns"},
-	/* Type. */
-	{"a tcp - - n - - smtpd\n", 0, 1, 0, "line 2: unknown service type \"tcp\""},
-	{"a UNIX - - n - - smtpd\n", 0, 1, 0, "unknown service type \"UNIX\""},
-	/* Yes/no columns. */
-	{"a unix yes - n - - smtpd\n", 0, 1, 0,
-	 "line 2: bad private column \"yes\": expected y, n or -"},
-	{"a unix - Y n - - smtpd\n", 0, 1, 0, "bad unpriv column \"Y\""},
-	{"a unix - - 1 - - smtpd\n", 0, 1, 0, "bad chroot column \"1\""},
-	{"2525 inet y - n - - smtpd\n", 0, 1, 0, "line 2: an inet service cannot be private"},
-	/* Wakeup. */
-	{"a unix - - n 1x - smtpd\n", 0, 1, 0, "line 2: bad wakeup column \"1x\""},
-	{"a unix - - n ? - smtpd\n", 0, 1, 0, "bad wakeup column \"?\""},
-	{"a unix - - n -? - smtpd\n", 0, 1, 0, "bad wakeup column \"-?\""},
-	{"a unix - - n 60?? - smtpd\n", 0, 1, 0, "bad wakeup column \"60??\""},
-	{"a unix - - n -5 - smtpd\n", 0, 1, 0, "bad wakeup column \"-5\""},
-	{"a unix - - n 2147483648 - smtpd\n", 0, 1, 0, "bad wakeup column"},
-	{"a unix - - n 99999999999999999999999 - smtpd\n", 0, 1, 0, "bad wakeup column"},
-	/* Process limit. */
-	{"a unix - - n - -1 smtpd\n", 0, 1, 0, "line 2: bad maxproc column \"-1\""},
-	{"a unix - - n - x smtpd\n", 0, 1, 0, "bad maxproc column \"x\""},
-	{"a unix - - n - 2147483648 smtpd\n", 0, 1, 0, "bad maxproc column"},
-	{"a unix - - n - 1? smtpd\n", 0, 1, 0, "bad maxproc column \"1?\""},
-	/* Ports and hosts. */
-	{"0 inet n - n - - smtpd\n", 0, 1, 0, "line 2: port 0 out of range 1-65535"},
-	{"65536 inet n - n - - smtpd\n", 0, 1, 0, "port 65536 out of range"},
-	{"127.0.0.1:999999999999 inet n - n - - smtpd\n", 0, 1, 0, "out of range"},
-	{"nosuchport-xyz inet n - n - - smtpd\n", 0, 1, 0, "unknown port name \"nosuchport-xyz\""},
-	{"127.0.0.1: inet n - n - - smtpd\n", 0, 1, 0, "missing port"},
-	{"[::1] inet n - n - - smtpd\n", 0, 1, 0, "expected \"[host]:port\""},
-	{"[::1:25 inet n - n - - smtpd\n", 0, 1, 0, "missing ']'"},
-	{"[]:25 inet n - n - - smtpd\n", 0, 1, 0, "empty host"},
-	{"bad!host:25 inet n - n - - smtpd\n", 0, 1, 0, "bad host \"bad!host\""},
-	{"127.0.0.1:sm$tp inet n - n - - smtpd\n", 0, 1, 0, "bad port \"sm$tp\""},
-	/* Local service names. */
-	{"private/a unix - - n - - smtpd\n", 0, 1, 0, "must not hold '/'"},
-	{".. unix - - n - - smtpd\n", 0, 1, 0, "bad service name \"..\""},
-	{"{} unix - - n - - smtpd\n", 0, 1, 0, "empty service name"},
-	{"a:b fifo - - n - - smtpd\n", 0, 1, 0, "bad service name \"a:b\""},
-	/* Duplicates. */
-	{"a unix - - n - - x\na unix - - n - - y\n", 0, 1, 1,
-	 "bad.cf, line 3: duplicate service a/unix: first defined at line 2"},
-	{"first unix - - n - - x\n", 0, 1, 0, "duplicate service first/unix: first defined at line 1"},
-	/* Command. */
-	{"a unix - - n - - /usr/lib/postfix/smtpd\n", 0, 1, 0,
-	 "bad command \"/usr/lib/postfix/smtpd\""},
-	{"a unix - - n - - ..\n", 0, 1, 0, "bad command \"..\""},
-	{"a unix - - n - - {} x\n", 0, 1, 0, "empty command"},
-	{"a unix - - n - - { sm tpd }\n", 0, 1, 0, "bad command \"sm tpd\""},
-	/* Braces. */
-	{"a unix - - n - - smtpd { x\n", 0, 1, 0, "line 2: bad { } grouping: missing '}'"},
-	{"a unix - - n - - smtpd x }\n", 0, 1, 0, "bad { } grouping: unexpected '}'"},
-	{"a unix - - n - - smtpd {x}y\n", 0, 1, 0, "bad { } grouping: text after '}'"},
-	{"a unix - - n - - smtpd -o{x=y}z\n", 0, 1, 0, "bad { } grouping in \"-o{x=y}z\""},
-	/* Overrides. */
-	{"a unix - - n - - smtpd -o\n", 0, 1, 0, "line 2: -o without name=value"},
-	{"a unix - - n - - smtpd -o x\n", 0, 1, 0, "-o \"x\": expected name=value"},
-	{"a unix - - n - - smtpd -o =x\n", 0, 1, 0, "missing parameter name"},
-	{"a unix - - n - - smtpd -o a-b=c\n", 0, 1, 0, "bad parameter name \"a-b\""},
-	{"a unix - - n - - smtpd -o { a b = c }\n", 0, 1, 0, "bad parameter name \"a b\""},
-	{"a unix - - n - - smtpd -o {}\n", 0, 1, 0, "expected name=value"},
-	{"a unix - - n - - smtpd --o x=y\n", 0, 1, 0, "bad option \"--o\""},
-	{"a unix - - n - - smtpd -v -x+ y\n", 0, 1, 0, "bad option \"-x+\""},
-	/* NUL and control characters, wherever they are. */
-	{"a unix - - n - - sm\0tpd\n", 24, 1, 0, "line 2: NUL byte"},
-	{"a unix - - n - - smtpd\n  -o a=\001\n", 0, 1, 0, "line 3: control character 0x01"},
-	{"# comment \033[31m\n", 0, 1, 0, "line 2: control character 0x1b"},
-	{"a unix - - n - - sm\rtpd\n", 0, 1, 0, "control character 0x0d"},
-	{"a unix - - n - - x\x7f\n", 0, 1, 0, "control character 0x7f"},
-	{"a unix - - n - - x\fy\n", 0, 1, 0, "control character 0x0c"},
-	/* A bad continuation line drops its entry, and only its entry. */
-	{"a unix - - n - - smtpd\n  -o\n  -v\n", 0, 1, 0, "line 2: -o \"-v\": expected name=value"},
+    /* Column count. */
+    {"a unix - - n - -\n", 0, 1, 0,
+     "bad.cf, line 2: expected at least 8 columns (service type private unpriv chroot "
+     "wakeup maxproc command), found 7"},
+    {"a\n", 0, 1, 0, "line 2: expected at least 8 columns"},
+    /* Type. */
+    {"a tcp - - n - - smtpd\n", 0, 1, 0, "line 2: unknown service type \"tcp\""},
+    {"a UNIX - - n - - smtpd\n", 0, 1, 0, "unknown service type \"UNIX\""},
+    /* Yes/no columns. */
+    {"a unix yes - n - - smtpd\n", 0, 1, 0,
+     "line 2: bad private column \"yes\": expected y, n or -"},
+    {"a unix - Y n - - smtpd\n", 0, 1, 0, "bad unpriv column \"Y\""},
+    {"a unix - - 1 - - smtpd\n", 0, 1, 0, "bad chroot column \"1\""},
+    {"2525 inet y - n - - smtpd\n", 0, 1, 0, "line 2: an inet service cannot be private"},
+    /* Wakeup. */
+    {"a unix - - n 1x - smtpd\n", 0, 1, 0, "line 2: bad wakeup column \"1x\""},
+    {"a unix - - n ? - smtpd\n", 0, 1, 0, "bad wakeup column \"?\""},
+    {"a unix - - n -? - smtpd\n", 0, 1, 0, "bad wakeup column \"-?\""},
+    {"a unix - - n 60?? - smtpd\n", 0, 1, 0, "bad wakeup column \"60??\""},
+    {"a unix - - n -5 - smtpd\n", 0, 1, 0, "bad wakeup column \"-5\""},
+    {"a unix - - n 2147483648 - smtpd\n", 0, 1, 0, "bad wakeup column"},
+    {"a unix - - n 99999999999999999999999 - smtpd\n", 0, 1, 0, "bad wakeup column"},
+    /* Process limit. */
+    {"a unix - - n - -1 smtpd\n", 0, 1, 0, "line 2: bad maxproc column \"-1\""},
+    {"a unix - - n - x smtpd\n", 0, 1, 0, "bad maxproc column \"x\""},
+    {"a unix - - n - 2147483648 smtpd\n", 0, 1, 0, "bad maxproc column"},
+    {"a unix - - n - 1? smtpd\n", 0, 1, 0, "bad maxproc column \"1?\""},
+    /* Ports and hosts. */
+    {"0 inet n - n - - smtpd\n", 0, 1, 0, "line 2: port 0 out of range 1-65535"},
+    {"65536 inet n - n - - smtpd\n", 0, 1, 0, "port 65536 out of range"},
+    {"127.0.0.1:999999999999 inet n - n - - smtpd\n", 0, 1, 0, "out of range"},
+    {"nosuchport-xyz inet n - n - - smtpd\n", 0, 1, 0, "unknown port name \"nosuchport-xyz\""},
+    {"127.0.0.1: inet n - n - - smtpd\n", 0, 1, 0, "missing port"},
+    {"[::1] inet n - n - - smtpd\n", 0, 1, 0, "expected \"[host]:port\""},
+    {"[::1:25 inet n - n - - smtpd\n", 0, 1, 0, "missing ']'"},
+    {"[]:25 inet n - n - - smtpd\n", 0, 1, 0, "empty host"},
+    {"bad!host:25 inet n - n - - smtpd\n", 0, 1, 0, "bad host \"bad!host\""},
+    {"127.0.0.1:sm$tp inet n - n - - smtpd\n", 0, 1, 0, "bad port \"sm$tp\""},
+    /* Local service names. */
+    {"private/a unix - - n - - smtpd\n", 0, 1, 0, "must not hold '/'"},
+    {".. unix - - n - - smtpd\n", 0, 1, 0, "bad service name \"..\""},
+    {"{} unix - - n - - smtpd\n", 0, 1, 0, "empty service name"},
+    {"a:b fifo - - n - - smtpd\n", 0, 1, 0, "bad service name \"a:b\""},
+    /* Duplicates. */
+    {"a unix - - n - - x\na unix - - n - - y\n", 0, 1, 1,
+     "bad.cf, line 3: duplicate service a/unix: first defined at line 2"},
+    {"first unix - - n - - x\n", 0, 1, 0, "duplicate service first/unix: first defined at line 1"},
+    {"smtp inet n - n - - x\n25 inet n - n - - y\n", 0, 1, 1,
+     "line 3: duplicate service 25/inet: first defined as smtp/inet at line 2"},
+    {"[::1]:smtp inet n - n - - x\n::1:25 inet n - n - - y\n", 0, 1, 1,
+     "duplicate service ::1:25/inet: first defined as [::1]:smtp/inet at line 2"},
+    /* Command. */
+    {"a unix - - n - - /usr/lib/postfix/smtpd\n", 0, 1, 0,
+     "bad command \"/usr/lib/postfix/smtpd\""},
+    {"a unix - - n - - ..\n", 0, 1, 0, "bad command \"..\""},
+    {"a unix - - n - - {} x\n", 0, 1, 0, "empty command"},
+    {"a unix - - n - - { sm tpd }\n", 0, 1, 0, "bad command \"sm tpd\""},
+    /* Braces. */
+    {"a unix - - n - - smtpd { x\n", 0, 1, 0, "line 2: bad { } grouping: missing '}'"},
+    {"a unix - - n - - smtpd x }\n", 0, 1, 0, "bad { } grouping: unexpected '}'"},
+    {"a unix - - n - - smtpd {x}y\n", 0, 1, 0, "bad { } grouping: text after '}'"},
+    {"a unix - - n - - smtpd -o{x=y}z\n", 0, 1, 0, "bad { } grouping in \"-o{x=y}z\""},
+    /* Overrides. */
+    {"a unix - - n - - smtpd -o\n", 0, 1, 0, "line 2: -o without name=value"},
+    {"a unix - - n - - smtpd -o x\n", 0, 1, 0, "-o \"x\": expected name=value"},
+    {"a unix - - n - - smtpd -o =x\n", 0, 1, 0, "missing parameter name"},
+    {"a unix - - n - - smtpd -o a-b=c\n", 0, 1, 0, "bad parameter name \"a-b\""},
+    {"a unix - - n - - smtpd -o { a b = c }\n", 0, 1, 0, "bad parameter name \"a b\""},
+    {"a unix - - n - - smtpd -o {}\n", 0, 1, 0, "expected name=value"},
+    {"a unix - - n - - smtpd --o x=y\n", 0, 1, 0, "bad option \"--o\""},
+    {"a unix - - n - - smtpd -v -x+ y\n", 0, 1, 0, "bad option \"-x+\""},
+    /* NUL and control characters, wherever they are. */
+    {"a unix - - n - - sm\0tpd\n", 24, 1, 0, "line 2: NUL byte"},
+    {"a unix - - n - - smtpd\n  -o a=\001\n", 0, 1, 0, "line 3: control character 0x01"},
+    {"# comment \033[31m\n", 0, 1, 0, "line 2: control character 0x1b"},
+    {"a unix - - n - - sm\rtpd\n", 0, 1, 0, "control character 0x0d"},
+    {"a unix - - n - - x\x7f\n", 0, 1, 0, "control character 0x7f"},
+    {"a unix - - n - - x\fy\n", 0, 1, 0, "control character 0x0c"},
+    /* A bad continuation line drops its entry, and only its entry. */
+    {"a unix - - n - - smtpd\n  -o\n  -v\n", 0, 1, 0, "line 2: -o \"-v\": expected name=value"},
 };
 
 static void
@@ -753,8 +775,8 @@ test_bad_cases(void)
 		dstring_append_str(&text, "last unix - - n - - smtpd\n");
 		master_cf_init(&table);
 		clear_log();
-		problems = master_cf_parse(dstring_str(&text), dstring_length(&text), "bad.cf",
-					   &table);
+		problems =
+		    master_cf_parse(dstring_str(&text), dstring_length(&text), "bad.cf", &table);
 		if (problems != test->problems || table.count != test->entries + 2)
 			fprintf(stderr, "bad case %zu: \"%s\"\n", i, test->text);
 		CHECK_INT_EQ(problems, test->problems);
@@ -800,7 +822,7 @@ test_long_lines(void)
 	master_cf_init(&table);
 	clear_log();
 	CHECK_INT_EQ(master_cf_parse(dstring_str(&text), dstring_length(&text), "long.cf", &table),
-		     1);
+	             1);
 	CHECK_INT_EQ(table.count, 2);
 	CHECK(master_cf_find(&table, "a", MASTER_CF_UNIX) != NULL);
 	CHECK(master_cf_find(&table, "c", MASTER_CF_UNIX) != NULL);
@@ -816,7 +838,7 @@ test_long_lines(void)
 	master_cf_init(&table);
 	clear_log();
 	CHECK_INT_EQ(master_cf_parse(dstring_str(&text), dstring_length(&text), "long.cf", &table),
-		     1);
+	             1);
 	CHECK_INT_EQ(table.count, 1);
 	CHECK(log_holds("long.cf, line 1: entry longer than"));
 	master_cf_fini(&table);
@@ -835,7 +857,7 @@ test_entry_limit(void)
 	master_cf_init(&table);
 	clear_log();
 	CHECK_INT_EQ(master_cf_parse(dstring_str(&text), dstring_length(&text), "many.cf", &table),
-		     1);
+	             1);
 	CHECK_INT_EQ(table.count, MASTER_CF_ENTRY_MAX);
 	CHECK(log_holds("many.cf, line 10001: more than 10000 entries"));
 	CHECK(master_cf_find(&table, "s9999", MASTER_CF_UNIX) != NULL);
@@ -886,30 +908,30 @@ struct inet_case {
 };
 
 static const struct inet_case inet_cases[] = {
-	{"25", 0, "", 25},
-	{"smtp", 0, "", 25},
-	{"submission", 0, "", 587},
-	{"submissions", 0, "", 465},
-	{"smtps", 0, "", 465},
-	{"127.0.0.1:2525", 0, "127.0.0.1", 2525},
-	{"localhost:smtp", 0, "localhost", 25},
-	{"[::1]:587", 0, "::1", 587},
-	{"[2001:db8::1]:submission", 0, "2001:db8::1", 587},
-	{"::1:smtp", 0, "::1", 25},
-	{":10025", 0, "", 10025},
-	{"65535", 0, "", 65535},
-	{"000025", 0, "", 25},
-	{"", -1, NULL, 0},
-	{"0", -1, NULL, 0},
-	{"65536", -1, NULL, 0},
-	{"host:", -1, NULL, 0},
-	{"[::1]", -1, NULL, 0},
-	{"[::1]x:25", -1, NULL, 0},
-	{"[]:25", -1, NULL, 0},
-	{"[::1:25", -1, NULL, 0},
-	{"a b:25", -1, NULL, 0},
-	{"[a]b]:25", -1, NULL, 0},
-	{"no-such-port-name", -1, NULL, 0},
+    {"25", 0, "", 25},
+    {"smtp", 0, "", 25},
+    {"submission", 0, "", 587},
+    {"submissions", 0, "", 465},
+    {"smtps", 0, "", 465},
+    {"127.0.0.1:2525", 0, "127.0.0.1", 2525},
+    {"localhost:smtp", 0, "localhost", 25},
+    {"[::1]:587", 0, "::1", 587},
+    {"[2001:db8::1]:submission", 0, "2001:db8::1", 587},
+    {"::1:smtp", 0, "::1", 25},
+    {":10025", 0, "", 10025},
+    {"65535", 0, "", 65535},
+    {"000025", 0, "", 25},
+    {"", -1, NULL, 0},
+    {"0", -1, NULL, 0},
+    {"65536", -1, NULL, 0},
+    {"host:", -1, NULL, 0},
+    {"[::1]", -1, NULL, 0},
+    {"[::1]x:25", -1, NULL, 0},
+    {"[]:25", -1, NULL, 0},
+    {"[::1:25", -1, NULL, 0},
+    {"a b:25", -1, NULL, 0},
+    {"[a]b]:25", -1, NULL, 0},
+    {"no-such-port-name", -1, NULL, 0},
 };
 
 static void
@@ -925,7 +947,8 @@ test_inet_split(void)
 		int status = master_cf_inet_split(test->service, &host, &port, &error);
 
 		if (status != test->status)
-			fprintf(stderr, "inet case \"%s\": %s\n", test->service, dstring_str(&error));
+			fprintf(stderr, "inet case \"%s\": %s\n", test->service,
+			        dstring_str(&error));
 		CHECK_INT_EQ(status, test->status);
 		CHECK_STR_EQ(host, test->host);
 		if (status == 0)
