@@ -155,17 +155,15 @@ computed_default(const char *name)
 	}
 	if (strcmp(name, "mydomain") == 0) {
 		/* Derived from myhostname as the administrator set it. */
-		struct dstring host, error;
-		const char *dot;
+		struct dstring domain, error;
 
-		dstring_init(&host, CONFIG_VALUE_MAX);
+		dstring_init(&domain, CONFIG_VALUE_MAX);
 		dstring_init(&error, DSTRING_NO_LIMIT);
-		if (config_expand("$myhostname", &host, &error) != 0)
-			dstring_reset(&host);
-		dot = strchr(dstring_str(&host), '.');
+		if (config_expand("$mydomain", &domain, &error) != 0)
+			dstring_set(&domain, "localdomain");
 		free(computed_mydomain);
-		computed_mydomain = xstrdup(dot && dot[1] ? dot + 1 : "localdomain");
-		dstring_fini(&host);
+		computed_mydomain = dstring_steal(&domain);
+		dstring_fini(&domain);
 		dstring_fini(&error);
 		return computed_mydomain;
 	}

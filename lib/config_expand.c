@@ -41,6 +41,33 @@ append_checked(struct expansion *state, struct dstring *out, const char *data, s
 	return 0;
 }
 
+static int expand_name(struct expansion *state, const char *name, struct dstring *out);
+
+/*
+ * mydomain's default is myhostname without its first label (Postfix's
+ * rule), computed inside this expansion so that a myhostname that refers
+ * to $mydomain is caught as a loop.
+ */
+static int
+expand_derived_mydomain(struct expansion *state, struct dstring *out)
+{
+	struct dstring host;
+	const char *dot;
+	int status;
+
+	dstring_init(&host, CONFIG_VALUE_MAX);
+	state->stack[state->depth++] = "mydomain";
+	status = expand_name(state, "myhostname", &host);
+	state->depth--;
+	if (status == 0) {
+		dot = strchr(dstring_str(&host), '.');
+		status = append_checked(state, out, dot && dot[1] ? dot + 1 : "localdomain",
+					strlen(dot && dot[1] ? dot + 1 : "localdomain"));
+	}
+	dstring_fini(&host);
+	return status;
+}
+
 /* Expand $name: its value, expanded in turn; an unknown name is empty. */
 static int
 expand_name(struct expansion *state, const char *name, struct dstring *out)
@@ -62,6 +89,8 @@ expand_name(struct expansion *state, const char *name, struct dstring *out)
 			       name, CONFIG_EXPAND_DEPTH);
 		return -1;
 	}
+	if (strcmp(name, "mydomain") == 0 && !config_is_set(name))
+		return expand_derived_mydomain(state, out);
 	value = config_lookup(name);
 	if (value == NULL)
 		return 0;

@@ -171,6 +171,10 @@ test_expansion(void)
 
 	load("x = $y\ny = ${x}\n");
 	CHECK_STR_EQ(expanded("$x"), "parameter x: loop in expansion: $x -> $y -> $x");
+	/* mydomain's default comes from myhostname: naming it there is a loop. */
+	load("myhostname = mail.$mydomain\n");
+	CHECK_STR_EQ(expanded("$myorigin"),
+		     "parameter myhostname: loop in expansion: $myhostname -> $mydomain -> $myhostname");
 	load("self = ${self?yes}\n");
 	CHECK(strstr(expanded("$self"), "loop in expansion") != NULL);
 
