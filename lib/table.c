@@ -13,14 +13,6 @@
 #include "table.h"
 #include "xalloc.h"
 
-/* DEVELOPMENT ONLY: weak until every type is written; removed at integration. */
-#pragma weak table_type_lmdb
-#pragma weak table_type_texthash
-#pragma weak table_type_cidr
-#pragma weak table_type_pcre
-#pragma weak table_type_regexp
-#pragma weak table_type_unix
-
 struct type_name {
 	const char *name;
 	const struct table_type *type;

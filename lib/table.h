@@ -66,6 +66,12 @@ struct table_type {
 	 * indexed file, the regex file), or NULL when nothing on disk backs it.
 	 */
 	const char *(*source_file)(struct table *table);
+	/*
+	 * Pattern tables (pcre, regexp, cidr) are written against the whole
+	 * key a client sent; derived keys (parent domains, an address without
+	 * its extension) are never looked up in them, as in Postfix.
+	 */
+	bool is_pattern;
 };
 
 struct table {
@@ -130,6 +136,9 @@ struct table_list;
 struct table_list *table_list_open(const char *specs, unsigned flags);
 void table_list_close(struct table_list *list);
 enum table_result table_list_lookup(struct table_list *list, const char *key, const char **value);
+/* table_list_lookup_partial: the same for a derived key: pattern tables are skipped. */
+enum table_result table_list_lookup_partial(struct table_list *list, const char *key,
+					    const char **value);
 size_t table_list_count(const struct table_list *list);
 
 /* Types, registered in table.c. */

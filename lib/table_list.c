@@ -125,8 +125,8 @@ refresh_member(struct table_member *member, unsigned flags)
 	open_member(member, flags);
 }
 
-enum table_result
-table_list_lookup(struct table_list *list, const char *key, const char **value)
+static enum table_result
+list_lookup(struct table_list *list, const char *key, bool is_partial, const char **value)
 {
 	*value = NULL;
 	for (size_t i = 0; i < list->count; i++) {
@@ -139,9 +139,23 @@ table_list_lookup(struct table_list *list, const char *key, const char **value)
 			*value = dstring_str(member->problem);
 			return TABLE_ERROR;
 		}
+		if (is_partial && member->table->type->is_pattern)
+			continue;
 		result = table_lookup(member->table, key, value);
 		if (result != TABLE_NOT_FOUND)
 			return result;
 	}
 	return TABLE_NOT_FOUND;
+}
+
+enum table_result
+table_list_lookup(struct table_list *list, const char *key, const char **value)
+{
+	return list_lookup(list, key, false, value);
+}
+
+enum table_result
+table_list_lookup_partial(struct table_list *list, const char *key, const char **value)
+{
+	return list_lookup(list, key, true, value);
 }
