@@ -10,6 +10,7 @@
 
 int command_conf(const char *directory, int argc, char **argv);
 int command_check(const char *directory, int argc, char **argv);
+/* start, start-fg, stop, abort, reload, flush, status, set-permissions */
 int command_control(const char *directory, int argc, char **argv);
 int command_map(const char *directory, int argc, char **argv);
 int command_alias(const char *directory, int argc, char **argv);

@@ -22,11 +22,13 @@ struct command {
 
 static const struct command commands[] = {
 	{"start", command_control, "check the configuration and start the mail system"},
+	{"start-fg", command_control, "start the mail system in the foreground (systemd)"},
 	{"stop", command_control, "stop the mail system"},
 	{"abort", command_control, "stop the mail system at once"},
 	{"reload", command_control, "re-read the configuration"},
 	{"flush", command_control, "retry all deferred mail now"},
 	{"status", command_control, "say whether the mail system runs"},
+	{"set-permissions", command_control, "create the queue directories and accounts"},
 	{"check", command_check, "validate main.cf and master.cf"},
 	{"conf", command_conf, "show or edit parameters (like postconf)"},
 	{"map", command_map, "build or query a lookup table (like postmap)"},
@@ -38,7 +40,7 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: hikyaku [-c CONFIG_DIR] [-v] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 }
 
 int

@@ -30,7 +30,9 @@ void event_loop_free(struct event_loop *loop);
 /* Watch fd for events (a mask of enum event_kind); replaces an earlier watch. */
 void event_watch(struct event_loop *loop, int fd, unsigned events, event_fd_callback callback,
 		 void *context);
-/* Stop watching fd (it is not closed). Safe for an fd not watched. */
+/* Stop watching fd (it is not closed). Safe for an fd not watched.
+ * Unwatch a descriptor before closing it: closing a watched descriptor is
+ * a bug (the poll(2) build panics on it). */
 void event_unwatch(struct event_loop *loop, int fd);
 
 /* Call callback once, delay_ms from now. Returns an id for event_cancel_timer. */

@@ -28,6 +28,22 @@
  *
  * For tests and debugging a daemon also runs alone: -S PATH listens on the
  * UNIX socket PATH itself (no master, no status channel).
+ *
+ * Details the daemons rely on (docs/master.md has the whole protocol):
+ * - Logging goes to syslog as "$syslog_name/NAME" ("hikyaku/cleanup"; with
+ *   -o syslog_name=hikyaku/submission, "hikyaku/submission/smtpd") and to
+ *   $maillog_file; with -S also to standard error.
+ * - The working directory is $queue_directory (or "/" in the chroot), so
+ *   "private/cleanup" names a socket whether or not the daemon is jailed.
+ * - SIGPIPE is ignored. SIGTERM (also sent when the master dies, where
+ *   the system can) makes the skeleton stop accepting and exit once the
+ *   clients in progress are done.
+ * - pre_jail gets the arguments after the options (master.cf's args past
+ *   its leading options); unknown options are a fatal error.
+ * - A wakeup period (-w) makes the skeleton call wakeup() that often.
+ *   SERVER_TRIGGER daemons are woken by the master instead: it writes "W"
+ *   to their socket, which reaches trigger(); they are not retired by
+ *   max_idle when they have a wakeup period.
  */
 #ifndef HIKYAKU_SERVER_H
 #define HIKYAKU_SERVER_H
@@ -43,7 +59,9 @@ enum server_kind {
 	/*
 	 * Many clients at once on one event loop: serve() registers the
 	 * connection and returns; the daemon calls server_client_done(fd)
-	 * when the client is finished.
+	 * when the client is finished. The process tells the master it is
+	 * busy (so the master may start another, within maxproc) while it
+	 * serves SERVER_MULTI_BUSY_CLIENTS clients or more.
 	 */
 	SERVER_MULTI,
 	/*
@@ -59,7 +77,14 @@ struct server_callbacks {
 	void (*pre_jail)(int argc, char **argv);
 	/* After chroot and the identity change. May be NULL. */
 	void (*post_jail)(void);
-	/* SERVER_SINGLE and SERVER_MULTI: a new client on descriptor fd. */
+	/*
+	 * SERVER_SINGLE and SERVER_MULTI: a new client on descriptor fd
+	 * (close-on-exec; blocking for SINGLE, non-blocking for MULTI). The
+	 * skeleton owns fd and closes it: for SINGLE when serve() returns,
+	 * for MULTI in server_client_done(). A daemon that wraps fd in a
+	 * stream ends with stream_flush() and stream_free(), not
+	 * stream_close().
+	 */
 	void (*serve)(int fd);
 	/* SERVER_TRIGGER: the bytes of one trigger request. */
 	void (*trigger)(const char *data, size_t length);
@@ -76,10 +101,27 @@ struct server_callbacks {
 int server_main(int argc, char **argv, const char *name, enum server_kind kind,
 		const struct server_callbacks *callbacks);
 
+/*
+ * The descriptors and status messages shared with the master. A status
+ * message is one line "PID LETTER\n" written with one write(2) (atomic on
+ * a pipe): 'B' the process took a client and is busy, 'A' it is available
+ * again. A new process counts as available from its start.
+ */
+#define SERVER_STATUS_FD 3
+#define SERVER_LISTEN_FD 4
+#define SERVER_STATUS_BUSY 'B'
+#define SERVER_STATUS_AVAILABLE 'A'
+/* The most bytes of one trigger request. */
+#define SERVER_TRIGGER_MAX 1024
+
+/* SERVER_MULTI: clients at which a process counts as busy. */
+#define SERVER_MULTI_BUSY_CLIENTS 16
+
 /* The event loop the skeleton runs on (for SERVER_MULTI daemons' clients). */
 struct event_loop *server_event_loop(void);
 
-/* SERVER_MULTI: the client on fd is finished; the skeleton closes fd. */
+/* SERVER_MULTI: the client on fd is finished; the skeleton stops watching
+ * fd in the event loop and closes it. */
 void server_client_done(int fd);
 
 /* The service name from -n ("smtp", "submission"), for logging. */
