@@ -1,0 +1,372 @@
+/*
+ * pickup - move local submissions from maildrop/ into the queue.
+ *
+ * A SERVER_TRIGGER daemon: woken by postdrop's poke after each submission
+ * and by the master's timer ("W"), it scans $queue_directory/maildrop and
+ * streams each finished file (named by a queue ID; postdrop's "tmp." files
+ * are still being written) to cleanup through lib/cleanup_client.h. It
+ * also scans once when it starts, so mail submitted while the system was
+ * down is taken then.
+ *
+ * The commit order, which is why a crash loses nothing (docs/maildrop.md):
+ *   1. the maildrop file is durable (postdrop synced it before exit 0);
+ *   2. pickup copies it to cleanup, which answers CLEANUP_OK only once its
+ *      queue file and directory entry are durable;
+ *   3. only then pickup unlinks the maildrop file.
+ * A crash between 2 and 3 leaves both copies: the message is queued twice
+ * at worst, never lost.
+ *
+ * What it trusts: nothing in a maildrop file. It must be a regular file
+ * with one link, owned by the uid that postdrop recorded in it (a file
+ * anyone else made - root, the mail owner - is "forged"), and must parse
+ * strictly within message_size_limit. A file that fails goes to corrupt/
+ * with a log line; so does one cleanup refuses for good, because its
+ * submitter was already told it was accepted.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup_client.h"
+#include "config.h"
+#include "dstring.h"
+#include "log.h"
+#include "maildrop_file.h"
+#include "queue_dir.h"
+#include "queue_id.h"
+#include "server.h"
+#include "stream.h"
+#include "strlist.h"
+#include "xalloc.h"
+
+/* A postdrop that left its temporary file a day ago is not coming back. */
+#define TEMPORARY_FILE_MAX_AGE (24 * 3600)
+/* Files taken in one scan; the next trigger or wakeup takes the rest. */
+#define FILES_PER_SCAN_MAX 10000
+
+enum pickup_result {
+	PICKUP_DONE,    /* queued and removed, or gone already */
+	PICKUP_CORRUPT, /* moved to corrupt/ */
+	PICKUP_RETRY,   /* left in place: cleanup is down or failed for now */
+};
+
+/* The envelope records gathered before the first recipient. */
+struct envelope_records {
+	long long uid, time;
+	char *sender, *full_name, *envid, *ret;
+	unsigned notify;
+	bool is_extract;
+};
+
+static void
+free_envelope(struct envelope_records *envelope)
+{
+	free(envelope->sender);
+	free(envelope->full_name);
+	free(envelope->envid);
+	free(envelope->ret);
+}
+
+/* notify_mask: the cleanup_client mask of a checked notify record. */
+static unsigned
+notify_mask(const char *text)
+{
+	unsigned mask = 0;
+
+	if (strcmp(text, "NEVER") == 0)
+		return CLEANUP_NOTIFY_NEVER;
+	if (strstr(text, "SUCCESS") != NULL)
+		mask |= CLEANUP_NOTIFY_SUCCESS;
+	if (strstr(text, "FAILURE") != NULL)
+		mask |= CLEANUP_NOTIFY_FAILURE;
+	if (strstr(text, "DELAY") != NULL)
+		mask |= CLEANUP_NOTIFY_DELAY;
+	return mask;
+}
+
+/* keep_envelope: remember one envelope record (all come before recipients). */
+static void
+keep_envelope(struct envelope_records *envelope, const struct maildrop_record *record)
+{
+	char *copy = xstrndup(record->data, record->length);
+
+	switch (record->type) {
+	case MAILDROP_UID:
+		envelope->uid = strtoll(copy, NULL, 10);
+		break;
+	case MAILDROP_TIME:
+		envelope->time = strtoll(copy, NULL, 10);
+		break;
+	case MAILDROP_SENDER:
+		envelope->sender = copy;
+		return;
+	case MAILDROP_FULL_NAME:
+		envelope->full_name = copy;
+		return;
+	case MAILDROP_FLAGS:
+		envelope->is_extract = strstr(copy, MAILDROP_FLAG_EXTRACT) != NULL;
+		break;
+	case MAILDROP_ENVID:
+		envelope->envid = copy;
+		return;
+	case MAILDROP_RET:
+		envelope->ret = copy;
+		return;
+	case MAILDROP_NOTIFY:
+		envelope->notify = notify_mask(copy);
+		break;
+	default:
+		break;
+	}
+	free(copy);
+}
+
+/* send_envelope: open the cleanup submission once the envelope is known. */
+static struct cleanup_client *
+send_envelope(const struct envelope_records *records, struct dstring *error)
+{
+	struct cleanup_envelope envelope;
+	struct cleanup_client *client;
+
+	client = cleanup_client_open(CLEANUP_CLIENT_SERVICE_PATH, var_ipc_timeout * 1000, error);
+	if (client == NULL)
+		return NULL;
+	memset(&envelope, 0, sizeof(envelope));
+	envelope.flags = CLEANUP_FLAG_LOCAL;
+	if (records->is_extract)
+		envelope.flags |= CLEANUP_FLAG_EXTRACT_RECIPIENTS | CLEANUP_FLAG_REMOVE_BCC;
+	envelope.sender = records->sender;
+	envelope.full_name = records->full_name;
+	envelope.uid = records->uid;
+	envelope.arrival_time = records->time;
+	envelope.envid = records->envid;
+	envelope.ret = records->ret ? records->ret : "";
+	envelope.protocol = "sendmail";
+	cleanup_client_envelope(client, &envelope);
+	return client;
+}
+
+/*
+ * move_to_corrupt: keep a file we cannot use where an administrator finds
+ * it, out of pickup's way.
+ */
+static enum pickup_result
+move_to_corrupt(const char *path, const char *id, const char *reason)
+{
+	struct dstring target, directory;
+
+	dstring_init(&target, DSTRING_NO_LIMIT);
+	dstring_init(&directory, DSTRING_NO_LIMIT);
+	queue_dir_path(&target, NULL, QUEUE_CORRUPT, id);
+	queue_dir_subdirectory(&directory, NULL, QUEUE_CORRUPT, id);
+	if (rename(path, dstring_str(&target)) < 0 && errno == ENOENT &&
+	    mkdir(dstring_str(&directory), 0700) == 0)
+		rename(path, dstring_str(&target));
+	if (access(path, F_OK) == 0)
+		log_error("%s: %s; cannot move it to %s: %s", path, reason, dstring_str(&target),
+		          strerror(errno));
+	else
+		log_warning("%s: %s: moved to %s", path, reason, dstring_str(&target));
+	dstring_fini(&target);
+	dstring_fini(&directory);
+	return PICKUP_CORRUPT;
+}
+
+/*
+ * copy_file: the records of one open maildrop file to cleanup. Returns
+ * PICKUP_DONE only when cleanup queued it durably (its ID in queue_id).
+ */
+static enum pickup_result
+copy_file(const char *path, const char *id, int fd, const struct stat *info,
+          struct dstring *queue_id)
+{
+	struct envelope_records envelope = {.uid = -1};
+	struct maildrop_reader reader;
+	struct maildrop_record record;
+	struct cleanup_client *client = NULL;
+	struct cleanup_result result;
+	struct stream *stream = stream_open(fd);
+	enum maildrop_status status;
+	enum pickup_result outcome = PICKUP_RETRY;
+	struct dstring error;
+
+	dstring_init(&error, 1024);
+	maildrop_reader_init(&reader, stream, MAILDROP_QUEUED, var_message_size_limit);
+	/* Bounded: each record consumes the file, whose size is limited. */
+	while ((status = maildrop_read(&reader, &record)) == MAILDROP_OK) {
+		if (record.type == MAILDROP_TIME && envelope.uid != (long long)info->st_uid) {
+			dstring_printf(&error, "forged file: owner uid %ld, recorded uid %lld",
+			               (long)info->st_uid, envelope.uid);
+			status = MAILDROP_INVALID;
+			break;
+		}
+		if (record.type < MAILDROP_RECIPIENT) {
+			keep_envelope(&envelope, &record);
+			continue;
+		}
+		if (client == NULL && (client = send_envelope(&envelope, &error)) == NULL)
+			break; /* cleanup is not there: retry later */
+		if (record.type == MAILDROP_RECIPIENT)
+			cleanup_client_recipient(client, record.data, NULL, NULL, envelope.notify);
+		else if (record.type == MAILDROP_DATA)
+			cleanup_client_write(client, record.data, record.length);
+	}
+	if (status == MAILDROP_DONE) {
+		cleanup_client_finish(client, &result);
+		if (result.status == CLEANUP_OK) {
+			dstring_set(queue_id, result.queue_id);
+			log_info("%s: uid=%lld from=<%s>", result.queue_id, envelope.uid,
+			         envelope.sender);
+			outcome = PICKUP_DONE;
+		} else if (result.status == CLEANUP_PERMFAIL) {
+			dstring_printf(&error, "uid=%lld from=<%s>: refused by cleanup: %s",
+			               envelope.uid, envelope.sender, result.reason);
+			outcome = move_to_corrupt(path, id, dstring_str(&error));
+		} else {
+			log_warning("%s: uid=%lld from=<%s>: %s; will retry", path, envelope.uid,
+			            envelope.sender, result.reason);
+		}
+	} else if (status == MAILDROP_OK) {
+		log_warning("%s: cannot reach cleanup: %s; will retry", path, dstring_str(&error));
+	} else if (status == MAILDROP_IO) {
+		log_warning("%s: %s; will retry", path, maildrop_reader_error(&reader));
+	} else {
+		/* The submission is abandoned: cleanup drops what it got so far. */
+		if (dstring_length(&error) == 0)
+			dstring_set(&error, maildrop_reader_error(&reader));
+		outcome = move_to_corrupt(path, id, dstring_str(&error));
+	}
+	cleanup_client_close(client);
+	maildrop_reader_fini(&reader);
+	stream_free(stream);
+	free_envelope(&envelope);
+	dstring_fini(&error);
+	return outcome;
+}
+
+/* take_file: one maildrop file into the queue; see the commit order above. */
+static enum pickup_result
+take_file(const char *id)
+{
+	struct dstring path, queue_id;
+	enum pickup_result outcome;
+	struct stat info;
+	int fd;
+
+	dstring_init(&path, DSTRING_NO_LIMIT);
+	dstring_init(&queue_id, QUEUE_ID_SIZE);
+	queue_dir_path(&path, NULL, QUEUE_MAILDROP, id);
+	fd = open(dstring_str(&path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int open_error = errno;
+
+		if (open_error != ENOENT && open_error != ELOOP)
+			log_warning("open %s: %s", dstring_str(&path), strerror(open_error));
+		outcome = open_error == ENOENT ? PICKUP_DONE : PICKUP_RETRY;
+		if (open_error == ELOOP)
+			outcome = move_to_corrupt(dstring_str(&path), id, "symbolic link");
+	} else if (fstat(fd, &info) < 0) {
+		log_warning("fstat %s: %s", dstring_str(&path), strerror(errno));
+		outcome = PICKUP_RETRY;
+	} else if (!S_ISREG(info.st_mode) || info.st_nlink != 1) {
+		outcome =
+		    move_to_corrupt(dstring_str(&path), id, "not a regular file with one link");
+	} else {
+		outcome = copy_file(dstring_str(&path), id, fd, &info, &queue_id);
+		/* Step 3: the queue file is durable; our copy may go. */
+		if (outcome == PICKUP_DONE && unlink(dstring_str(&path)) < 0 && errno != ENOENT)
+			log_error("remove %s (queued as %s): %s", dstring_str(&path),
+			          dstring_str(&queue_id), strerror(errno));
+		fd = -1; /* closed with its stream */
+	}
+	if (fd >= 0)
+		close(fd);
+	dstring_fini(&path);
+	dstring_fini(&queue_id);
+	return outcome;
+}
+
+/* remove_stale: a postdrop killed mid-write leaves a temporary file. */
+static void
+remove_stale(const char *name)
+{
+	struct dstring path;
+	struct stat info;
+
+	dstring_init(&path, DSTRING_NO_LIMIT);
+	dstring_printf(&path, "%s/%s", QUEUE_MAILDROP, name);
+	if (lstat(dstring_str(&path), &info) == 0 &&
+	    info.st_mtime + TEMPORARY_FILE_MAX_AGE < time(NULL)) {
+		if (unlink(dstring_str(&path)) == 0)
+			log_info("removed stale temporary file %s", dstring_str(&path));
+	}
+	dstring_fini(&path);
+}
+
+/*
+ * scan_maildrop: take every finished file. A temporary failure stops the
+ * scan: cleanup is down or struggling, and the next wakeup tries again.
+ */
+static void
+scan_maildrop(void)
+{
+	struct strlist names;
+	struct dirent *entry;
+	DIR *directory = opendir(QUEUE_MAILDROP);
+
+	if (directory == NULL) {
+		log_error("open directory %s: %s", QUEUE_MAILDROP, strerror(errno));
+		return;
+	}
+	/* Names first, files after: taking files changes the directory. */
+	strlist_init(&names);
+	while (names.count < FILES_PER_SCAN_MAX && (entry = readdir(directory)) != NULL) {
+		if (queue_id_is_valid(entry->d_name))
+			strlist_append(&names, entry->d_name);
+		else if (strncmp(entry->d_name, MAILDROP_TEMPORARY_PREFIX,
+		                 strlen(MAILDROP_TEMPORARY_PREFIX)) == 0)
+			remove_stale(entry->d_name);
+	}
+	closedir(directory);
+	for (size_t i = 0; i < names.count; i++)
+		if (take_file(names.items[i]) == PICKUP_RETRY)
+			break;
+	strlist_fini(&names);
+}
+
+static void
+pickup_post_jail(void)
+{
+	/* Mail submitted while the system was down waits for this. */
+	scan_maildrop();
+}
+
+static void
+pickup_trigger(const char *data, size_t length)
+{
+	scan_maildrop();
+}
+
+static void
+pickup_wakeup(void)
+{
+	scan_maildrop();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct server_callbacks callbacks = {
+	    .post_jail = pickup_post_jail,
+	    .trigger = pickup_trigger,
+	    .wakeup = pickup_wakeup,
+	};
+
+	return server_main(argc, argv, "pickup", SERVER_TRIGGER, &callbacks);
+}
