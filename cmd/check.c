@@ -6,9 +6,11 @@
  * overrides an earlier one) are printed but do not fail the check, as with
  * `postfix check`.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
@@ -81,6 +83,26 @@ check_overrides(const struct master_cf *table)
 	return problems;
 }
 
+/* Every service's program must exist in $daemon_directory. */
+static int
+check_commands(const struct master_cf *table)
+{
+	int problems = 0;
+
+	for (size_t i = 0; i < table->count; i++) {
+		const struct master_cf_entry *entry = &table->entries[i];
+		char *program = instance_path(var_daemon_directory, entry->command);
+
+		if (access(program, X_OK) != 0) {
+			log_error("%s, line %u: service %s: %s: %s", entry->origin_path,
+				  entry->origin_line, entry->service, program, strerror(errno));
+			problems++;
+		}
+		free(program);
+	}
+	return problems;
+}
+
 int
 command_check(const char *directory, int argc, char **argv)
 {
@@ -103,6 +125,7 @@ command_check(const char *directory, int argc, char **argv)
 	config_warn_unused((const char *const *)used.items);
 	/* An -o override is applied on top of main.cf: it must convert too. */
 	problems += check_overrides(&table);
+	problems += check_commands(&table);
 	strlist_fini(&used);
 	master_cf_fini(&table);
 	free(master_path);

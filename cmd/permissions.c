@@ -42,7 +42,7 @@ static const struct queue_entry queue_layout[] = {
     {"hold", OWNER_MAIL, 0700},		    {"corrupt", OWNER_MAIL, 0700},
     {"bounce", OWNER_MAIL, 0700},	    {"defer", OWNER_MAIL, 0700},
     {"pid", OWNER_ROOT, 0755},		    {"public", OWNER_MAIL_SETGID, 0710},
-    {"private", OWNER_MAIL, 0700},
+    {"private", OWNER_MAIL, 0700},	    {"tmp", OWNER_MAIL, 0700},
 };
 
 /* Files a chrooted daemon needs: name service, resolver, time zone. */
@@ -260,6 +260,36 @@ copy_chroot(const char *queue)
 	return status;
 }
 
+/*
+ * postdrop is the one set-group-ID program: it may write into maildrop/
+ * only through $setgid_group. It must be a root-owned regular file, never
+ * a link someone could point elsewhere.
+ */
+static int
+make_postdrop_setgid(gid_t setgid_gid)
+{
+	char *path = instance_path(var_command_directory, "postdrop");
+	struct stat info;
+	int status = 0;
+
+	if (lstat(path, &info) != 0) {
+		if (errno != ENOENT) {
+			log_error("lstat %s: %s", path, strerror(errno));
+			status = -1;
+		}
+	} else if (!S_ISREG(info.st_mode) || info.st_uid != 0 || (info.st_mode & 022) != 0) {
+		log_error("%s: not a root-owned regular file that only root can write: "
+			  "not making it set-group-ID",
+			  path);
+		status = -1;
+	} else if (chown(path, 0, setgid_gid) != 0 || chmod(path, 02755) != 0) {
+		log_error("set-group-ID %s: %s", path, strerror(errno));
+		status = -1;
+	}
+	free(path);
+	return status;
+}
+
 int
 permissions_prepare(bool create, bool copy_chroot_files)
 {
@@ -294,6 +324,8 @@ permissions_prepare(bool create, bool copy_chroot_files)
 	    ensure_directory(var_data_directory, mail_uid, mail_gid, 0700) < 0)
 		problems++;
 	if (copy_chroot_files && geteuid() == 0 && copy_chroot(queue) < 0)
+		problems++;
+	if (create && geteuid() == 0 && make_postdrop_setgid(setgid_gid) < 0)
 		problems++;
 	return problems > 0 ? -1 : 0;
 }

@@ -9,5 +9,6 @@ sh tools/install-packages.sh build
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build build-release -j"$(nproc)"
 cmake --install build-release
+hikyaku set-permissions
 hikyaku check
 hikyaku start

@@ -6,10 +6,22 @@
 dir=$work/etc
 mkdir -p "$dir"
 cp "$SOURCE_DIR/conf/main.cf" "$SOURCE_DIR/conf/master.cf" "$dir/"
+# The shipped files, with the daemons of this build.
+mkdir -p "$work/libexec"
+ln -s "$CLEANUP" "$work/libexec/cleanup"
+ln -s "$PICKUP" "$work/libexec/pickup"
+printf 'daemon_directory = %s/libexec\n' "$work" >> "$dir/main.cf"
 
 out=$("$HIKYAKU" -c "$dir" check 2>&1)
 expect_status "shipped configuration" 0 $?
 expect_output "shipped configuration is quiet" "" "$out"
+
+# A service whose program does not exist is named with its line.
+printf 'qmgr      unix  n       -       n       300     1       nosuchdaemon\n' >> "$dir/master.cf"
+out=$("$HIKYAKU" -c "$dir" check 2>&1)
+expect_status "missing program" 1 $?
+expect_contains "missing program" "$dir/master.cf, line $(wc -l < "$dir/master.cf"): service qmgr: $work/libexec/nosuchdaemon: No such file or directory" "$out"
+cp "$SOURCE_DIR/conf/master.cf" "$dir/master.cf"
 
 cat > "$dir/main.cf" <<'CF'
 myhostname = mail.example.com

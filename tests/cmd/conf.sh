@@ -6,7 +6,17 @@
 dir=$work/etc
 mkdir -p "$dir"
 : > "$dir/main.cf"
-cp "$SOURCE_DIR/conf/master.cf" "$dir/master.cf"
+cat > "$dir/master.cf" <<'CF'
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+smtp      inet  n       -       n       -       -       smtpd
+submission inet n      -       n       -       -       smtpd
+  -o syslog_name=hikyaku/submission
+  -o { smtpd_relay_restrictions = permit_sasl_authenticated, reject }
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300?    1       qmgr
+local     unix  -       n       n       -       -       local
+CF
 
 # Defaults, as postconf -d prints them.
 out=$("$HIKYAKU" -c "$dir" conf -d myorigin mydestination maillog_file inet_interfaces)
