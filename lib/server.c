@@ -63,6 +63,15 @@ static struct {
 	int signal_pipe[2];
 } server = {.listen_count = 1, .signal_pipe = {-1, -1}};
 
+/*
+ * Set by the SIGTERM handler, which also puts an inert descriptor in the
+ * place of each listening socket: a SERVER_SINGLE process busy with its
+ * client would otherwise keep the socket open, and the kernel would go on
+ * queueing connections nobody will take after the master stopped.
+ */
+static volatile sig_atomic_t is_terminating;
+static int inert_fd = -1;
+
 const char *
 server_service_name(void)
 {
@@ -261,7 +270,7 @@ accept_ready(int listen_fd, unsigned events, void *context)
 
 	(void)events;
 	(void)context;
-	if (server.is_stopping)
+	if (server.is_stopping || is_terminating)
 		return;
 	if (server.kind == SERVER_TRIGGER) {
 		serve_trigger(listen_fd);
@@ -310,6 +319,11 @@ handle_sigterm(int signal_number)
 {
 	int saved_errno = errno;
 	char byte = (char)signal_number;
+
+	is_terminating = 1;
+	/* dup2 keeps the descriptor numbers taken: nothing can reuse them. */
+	for (int i = 0; i < server.listen_count && inert_fd >= 0; i++)
+		dup2(inert_fd, server.listen_fds[i]);
 
 	if (write(server.signal_pipe[1], &byte, 1) < 0) {
 		/* The pipe is full: a wakeup is already pending. */
@@ -553,6 +567,8 @@ server_main(int argc, char **argv, const char *name, enum server_kind kind,
 		compat_set_nonblocking(server.listen_fds[i], true);
 	}
 
+	/* Opened before the jail, where /dev/null may not exist. */
+	inert_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (callbacks->pre_jail != NULL)
 		callbacks->pre_jail(argc - optind, argv + optind);
 	enter_jail(is_unprivileged, is_chroot);
