@@ -129,7 +129,8 @@ table_lookup(struct table *table, const char *key, const char **value)
 	*value = NULL;
 	if (length > TABLE_KEY_MAX)
 		return TABLE_NOT_FOUND;
-	if (table->flags & TABLE_FOLD_CASE) {
+	/* Pattern tables match case themselves and must keep $1 as the client wrote it. */
+	if ((table->flags & TABLE_FOLD_CASE) && !table->type->is_pattern) {
 		dstring_reset(table->folded_key);
 		for (size_t i = 0; i < length; i++)
 			dstring_append_char(table->folded_key, (char)tolower((unsigned char)key[i]));

@@ -10,6 +10,7 @@
 #ifndef HIKYAKU_FUZZ_TABLE_RULES_H
 #define HIKYAKU_FUZZ_TABLE_RULES_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,12 +26,37 @@
 #define FUZZ_EXTRA_KEYS 8
 
 static char fuzz_path[] = "/tmp/hikyaku-fuzz-table-XXXXXX";
+static char fuzz_open_path[64];
 static int fuzz_fd = -1;
 
 static void
 fuzz_remove_file(void)
 {
 	unlink(fuzz_path);
+}
+
+/*
+ * Make the file the tables are read from. libFuzzer ends without running
+ * atexit handlers, so where "/dev/fd/N" works the file is unlinked at once
+ * and opened through its descriptor.
+ */
+static void
+fuzz_make_file(void)
+{
+	int probe;
+
+	if ((fuzz_fd = mkstemp(fuzz_path)) < 0) {
+		perror("mkstemp");
+		abort();
+	}
+	snprintf(fuzz_open_path, sizeof(fuzz_open_path), "/dev/fd/%d", fuzz_fd);
+	if ((probe = open(fuzz_open_path, O_RDONLY)) >= 0) {
+		close(probe);
+		unlink(fuzz_path);
+	} else {
+		snprintf(fuzz_open_path, sizeof(fuzz_open_path), "%s", fuzz_path);
+		atexit(fuzz_remove_file);
+	}
 }
 
 /* Look every key up; any answer is fine, the checks are the sanitizers'. */
@@ -70,11 +96,7 @@ fuzz_table_rules(const struct table_type *type, const uint8_t *data, size_t size
 
 	if (fuzz_fd < 0) {
 		log_open("fuzz", 0);
-		if ((fuzz_fd = mkstemp(fuzz_path)) < 0) {
-			perror("mkstemp");
-			abort();
-		}
-		atexit(fuzz_remove_file);
+		fuzz_make_file();
 	}
 	for (size_t i = size; i >= 2; i--) {
 		if (data[i - 2] == '\n' && data[i - 1] == '\x01') {
@@ -92,7 +114,7 @@ fuzz_table_rules(const struct table_type *type, const uint8_t *data, size_t size
 	dstring_init(&error, 1000);
 	memset(&table, 0, sizeof(table));
 	table.type = type;
-	if (type->open(&table, fuzz_path, 0, &error) == 0) {
+	if (type->open(&table, fuzz_open_path, 0, &error) == 0) {
 		fuzz_lookups(&table, keys, key_count, extra_keys, extra_length);
 		type->close(&table);
 	}
