@@ -43,10 +43,9 @@ collect_master_references(const struct master_cf *table, struct strlist *used)
 static int
 check_overrides(const struct master_cf *table)
 {
-	struct dstring value, error;
+	struct dstring error;
 	int problems = 0;
 
-	dstring_init(&value, CONFIG_VALUE_MAX);
 	dstring_init(&error, DSTRING_NO_LIMIT);
 	for (size_t i = 0; i < table->count; i++) {
 		const struct master_cf_entry *entry = &table->entries[i];
@@ -60,25 +59,14 @@ check_overrides(const struct master_cf *table)
 					    entry->origin_line, override->name);
 				continue;
 			}
-			dstring_reset(&value);
 			dstring_reset(&error);
-			if (param->type != CONFIG_RAW &&
-			    config_expand(override->value, &value, &error) != 0) {
-				log_error("%s, line %u: -o %s: %s", entry->origin_path, entry->origin_line,
-					  override->name, dstring_str(&error));
-				problems++;
-				continue;
-			}
-			if (param->type == CONFIG_RAW)
-				dstring_set(&value, override->value);
-			if (config_convert(param, dstring_str(&value), &error) != 0) {
-				log_error("%s, line %u: %s", entry->origin_path, entry->origin_line,
-					  dstring_str(&error));
+			if (config_check_value(param, override->value, &error) != 0) {
+				log_error("%s, line %u: -o %s: %s", entry->origin_path,
+					  entry->origin_line, override->name, dstring_str(&error));
 				problems++;
 			}
 		}
 	}
-	dstring_fini(&value);
 	dstring_fini(&error);
 	return problems;
 }

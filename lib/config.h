@@ -121,6 +121,14 @@ int config_apply(void);
  */
 int config_convert(const struct config_param *param, const char *value, struct dstring *error);
 
+/*
+ * config_check_value: whether value (as written, expanded here unless the
+ * parameter is RAW) is good for param, without changing var_<name>: for
+ * checking master.cf -o overrides. Returns 0, or -1 with a reason in error.
+ */
+int config_check_value(const struct config_param *param, const char *value,
+		       struct dstring *error);
+
 /* Iterate over the names set in main.cf or by config_set, in file order. */
 size_t config_setting_count(void);
 const char *config_setting_name(size_t index);

@@ -159,3 +159,28 @@ config_convert(const struct config_param *param, const char *value, struct dstri
 	log_panic("config_convert: unknown type %d for %s", (int)param->type, param->name);
 }
 
+
+int
+config_check_value(const struct config_param *param, const char *value, struct dstring *error)
+{
+	struct config_param scratch = *param;
+	union {
+		const char *text;
+		bool flag;
+		int number;
+		long long size;
+	} storage;
+	struct dstring expanded;
+	int status = 0;
+
+	scratch.variable = &storage;
+	dstring_init(&expanded, CONFIG_VALUE_MAX);
+	if (param->type == CONFIG_RAW)
+		dstring_set(&expanded, value);
+	else if (config_expand(value, &expanded, error) != 0)
+		status = -1;
+	if (status == 0)
+		status = config_convert(&scratch, dstring_str(&expanded), error);
+	dstring_fini(&expanded);
+	return status;
+}

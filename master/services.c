@@ -96,31 +96,24 @@ inet_interface_hosts(struct strlist *hosts, bool *use_ipv4_result, bool *use_ipv
 static int
 check_overrides(const struct master_cf_entry *entry)
 {
-	struct dstring value, error;
+	struct dstring error;
 	int problems = 0;
 
-	dstring_init(&value, CONFIG_VALUE_MAX);
 	dstring_init(&error, DSTRING_NO_LIMIT);
 	for (size_t i = 0; i < entry->override_count; i++) {
 		const struct master_cf_override *override = &entry->overrides[i];
 		const struct config_param *param = config_param_find(override->name);
 
+		/* An unknown name may serve other -o values; the daemon ignores it. */
 		if (param == NULL)
-			continue; /* a name used by other -o values; the daemon ignores it */
-		dstring_reset(&value);
-		dstring_reset(&error);
-		if (param->type == CONFIG_RAW)
-			dstring_set(&value, override->value);
-		else if (config_expand(override->value, &value, &error) != 0)
-			goto bad;
-		if (config_convert(param, dstring_str(&value), &error) == 0)
 			continue;
-bad:
-		log_error("%s, line %u: -o %s: %s", entry->origin_path, entry->origin_line,
-			  override->name, dstring_str(&error));
-		problems++;
+		dstring_reset(&error);
+		if (config_check_value(param, override->value, &error) != 0) {
+			log_error("%s, line %u: -o %s: %s", entry->origin_path, entry->origin_line,
+				  override->name, dstring_str(&error));
+			problems++;
+		}
 	}
-	dstring_fini(&value);
 	dstring_fini(&error);
 	return problems;
 }

@@ -46,7 +46,7 @@ expect_contains "bad boolean" "$dir/main.cf, line 4: bad boolean value \"perhaps
 expect_contains "unused" "$dir/main.cf, line 5: unused parameter: typo_parametr=1" "$out"
 expect_contains "loop" "$dir/main.cf, line 8: parameter a: loop in expansion" "$out"
 expect_contains "master.cf type" "$dir/master.cf, line 2:" "$out"
-expect_contains "master.cf -o value" "$dir/master.cf, line 3: bad time value \"forever\" for smtpd_timeout" "$out"
+expect_contains "master.cf -o value" "$dir/master.cf, line 3: -o smtpd_timeout: bad time value \"forever\" for smtpd_timeout" "$out"
 
 # Missing files.
 rm "$dir/main.cf"
