@@ -14,6 +14,10 @@ int command_check(const char *directory, int argc, char **argv);
 int command_control(const char *directory, int argc, char **argv);
 int command_map(const char *directory, int argc, char **argv);
 int command_alias(const char *directory, int argc, char **argv);
+/* queue (postqueue), super (postsuper), cat (postcat): docs/queue_admin.md */
+int command_queue(const char *directory, int argc, char **argv);
+int command_super(const char *directory, int argc, char **argv);
+int command_cat(const char *directory, int argc, char **argv);
 /* newaliases: hikyaku run under that name; argv[0] is "newaliases". */
 int command_newaliases(int argc, char **argv);
 

@@ -33,6 +33,9 @@ static const struct command commands[] = {
 	{"conf", command_conf, "show or edit parameters (like postconf)"},
 	{"map", command_map, "build or query a lookup table (like postmap)"},
 	{"alias", command_alias, "build or query an alias table (like postalias)"},
+	{"queue", command_queue, "list or flush the mail queue (like postqueue)"},
+	{"super", command_super, "delete, hold, release or requeue mail (like postsuper)"},
+	{"cat", command_cat, "show a queued message (like postcat)"},
 };
 
 static void

@@ -536,57 +536,14 @@ run_command(char **argv)
 }
 
 /*
- * list_queue: sendmail -bp, mailq. A minimal listing until `hikyaku queue`
- * (postqueue) exists: the queue files found in each queue, with size and
- * arrival time, in Postfix's layout; "Mail queue is empty" when none.
+ * list_queue: sendmail -bp, mailq: `hikyaku queue -p` (cmd/queue.c), in
+ * Postfix's mailq format.
  */
 static int
-list_queue(void)
+list_queue(const char *config_directory)
 {
-	static const char *const queues[] = {QUEUE_MAILDROP, QUEUE_INCOMING, QUEUE_ACTIVE,
-	                                     QUEUE_DEFERRED, QUEUE_HOLD};
-	struct dstring path, error;
-	long long total_bytes = 0;
-	long requests = 0;
-
-	dstring_init(&path, DSTRING_NO_LIMIT);
-	dstring_init(&error, 1024);
-	for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
-		struct queue_dir_scan *scan =
-		    queue_dir_scan_open(var_queue_directory, queues[i], &error);
-		const char *id;
-
-		if (scan == NULL) {
-			log_error("%s", dstring_str(&error));
-			dstring_fini(&path);
-			dstring_fini(&error);
-			return EX_TEMPFAIL;
-		}
-		while ((id = queue_dir_scan_next(scan)) != NULL) {
-			struct stat info;
-			char date[64];
-
-			queue_dir_path(&path, var_queue_directory, queues[i], id);
-			if (stat(dstring_str(&path), &info) < 0)
-				continue; /* it moved on while we looked */
-			if (requests++ == 0)
-				printf("-Queue ID-  --Size-- ----Arrival Time---- -Queue-\n");
-			strftime(date, sizeof(date), "%a %b %e %H:%M:%S",
-			         localtime(&info.st_mtime));
-			printf("%-11s %8lld %20s  %s\n", id, (long long)info.st_size, date,
-			       queues[i]);
-			total_bytes += (long long)info.st_size;
-		}
-		queue_dir_scan_close(scan);
-	}
-	if (requests == 0)
-		printf("Mail queue is empty\n");
-	else
-		printf("-- %lld Kbytes in %ld Request%s.\n", (total_bytes + 1023) / 1024, requests,
-		       requests == 1 ? "" : "s");
-	dstring_fini(&path);
-	dstring_fini(&error);
-	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	char *command[] = {"hikyaku", "-c", (char *)config_directory, "queue", "-p", NULL};
+	return run_command(command);
 }
 
 int
@@ -621,7 +578,7 @@ main(int argc, char **argv)
 	case MODE_SMTP:
 		return sendmail_smtp(&settings);
 	case MODE_LIST_QUEUE:
-		return list_queue();
+		return list_queue(settings.config_directory);
 	case MODE_NEWALIASES: {
 		/* hikyaku under the name newaliases is the alias rebuild (like postalias). */
 		char *command[] = {"newaliases", NULL};

@@ -10,6 +10,8 @@ cp "$SOURCE_DIR/conf/main.cf" "$SOURCE_DIR/conf/master.cf" "$dir/"
 mkdir -p "$work/libexec"
 ln -s "$CLEANUP" "$work/libexec/cleanup"
 ln -s "$PICKUP" "$work/libexec/pickup"
+ln -s "$QMGR" "$work/libexec/qmgr"
+ln -s "$LOCAL" "$work/libexec/local"
 printf 'daemon_directory = %s/libexec\n' "$work" >> "$dir/main.cf"
 
 out=$("$HIKYAKU" -c "$dir" check 2>&1)
@@ -17,10 +19,10 @@ expect_status "shipped configuration" 0 $?
 expect_output "shipped configuration is quiet" "" "$out"
 
 # A service whose program does not exist is named with its line.
-printf 'qmgr      unix  n       -       n       300     1       nosuchdaemon\n' >> "$dir/master.cf"
+printf 'extra     unix  n       -       n       -       1       nosuchdaemon\n' >> "$dir/master.cf"
 out=$("$HIKYAKU" -c "$dir" check 2>&1)
 expect_status "missing program" 1 $?
-expect_contains "missing program" "$dir/master.cf, line $(wc -l < "$dir/master.cf"): service qmgr: $work/libexec/nosuchdaemon: No such file or directory" "$out"
+expect_contains "missing program" "$dir/master.cf, line $(wc -l < "$dir/master.cf"): service extra: $work/libexec/nosuchdaemon: No such file or directory" "$out"
 cp "$SOURCE_DIR/conf/master.cf" "$dir/master.cf"
 
 cat > "$dir/main.cf" <<'CF'

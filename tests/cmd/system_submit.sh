@@ -12,6 +12,8 @@ mkdir -p "$etc" "$work/daemon" "$work/bin"
 ln -s "$MASTER" "$work/daemon/master"
 ln -s "$CLEANUP" "$work/daemon/cleanup"
 ln -s "$PICKUP" "$work/daemon/pickup"
+ln -s "$LOCAL" "$work/daemon/local"
+ln -s "$QMGR" "$work/daemon/qmgr"
 ln -s "$build/cmd/sendmail" "$work/bin/sendmail"
 cp "$build/cmd/postdrop" "$work/bin/postdrop"
 ln -s "$HIKYAKU" "$work/bin/hikyaku"
@@ -22,6 +24,8 @@ daemon_directory = $work/daemon
 command_directory = $work/bin
 maillog_file = $work/maillog
 myhostname = host.example
+# Keep the test's mail in the queue: the queue manager defers it.
+transport_maps = inline:{ example.org=retry:held for the test }
 CF
 cp "$SOURCE_DIR/conf/master.cf" "$etc/master.cf"
 hk() { "$HIKYAKU" -c "$etc" "$@"; }
@@ -32,8 +36,8 @@ stop_all() {
 }
 trap stop_all EXIT
 
-queued() { find "$queue/incoming" -type f 2>/dev/null | wc -l; }
-# wait_queued N: up to 10 s for N messages in incoming/.
+queued() { find "$queue/incoming" "$queue/active" "$queue/deferred" -type f 2>/dev/null | wc -l; }
+# wait_queued N: up to 10 s for N messages in the queue.
 wait_queued() {
 	tries=0
 	while [ "$(queued)" -lt "$1" ] && [ "$tries" -lt 100 ]; do
@@ -59,7 +63,7 @@ printf 'To: someone@example.org\nSubject: through the master\n\nbody line\n' |
 	MAIL_CONFIG=$etc "$work/bin/sendmail" -t -f sender@example.org
 expect_status "sendmail" 0 $?
 if wait_queued 1; then pass; else fail "message not queued within 10 s"; fi
-file=$(find "$queue/incoming" -type f | head -1)
+file=$(find "$queue/incoming" "$queue/active" "$queue/deferred" -type f | head -1)
 content=$(cat "$file" 2>/dev/null)
 expect_contains "queued content" "Subject: through the master" "$content"
 expect_contains "queued recipient" "someone@example.org" "$content"
