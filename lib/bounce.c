@@ -152,7 +152,7 @@ diagnostic_code(const struct recipient_log_entry *entry, struct dstring *out)
 		return;
 	}
 	said = strstr(reason, " said: ");
-	if (strncmp(reason, "host ", 5) == 0 && said != NULL) {
+	if (entry->reason != NULL && strncmp(entry->reason, "host ", 5) == 0 && said != NULL) {
 		reply = said + 7;
 		in_reply = strstr(reply, " (in reply to ");
 		length = in_reply != NULL ? (size_t)(in_reply - reply) : strlen(reply);
