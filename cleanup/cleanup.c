@@ -93,6 +93,26 @@ cleanup_fail(struct cleanup_state *state, int status, const char *format, ...)
 	cleanup_message_discard(state);
 }
 
+/*
+ * A queued message whose client went away before it could be told: the
+ * client still has its copy (pickup's maildrop file, the SMTP client's
+ * message) and will send it again, so this one goes, and a crash of a
+ * client with many messages in flight does not queue them all twice. The
+ * queue manager may have moved it on already: then it stays (a
+ * duplicate, never a loss).
+ */
+static void
+remove_unacknowledged(struct cleanup_state *state)
+{
+	struct dstring path;
+
+	dstring_init(&path, DSTRING_NO_LIMIT);
+	queue_dir_path(&path, var_queue_directory, QUEUE_INCOMING, state->queue_id);
+	if (unlink(path.data) == 0)
+		log_info("%s: removed: the client did not get the reply", state->queue_id);
+	dstring_fini(&path);
+}
+
 /* Try to send what is in state->output; close when all is sent. */
 static void
 send_output(struct cleanup_state *state)
@@ -111,6 +131,8 @@ send_output(struct cleanup_state *state)
 		if (n < 0) {
 			log_info("%s: client went away before the reply: %m",
 			         state->queue_id[0] ? state->queue_id : "NOQUEUE");
+			if (state->error_status == 0)
+				remove_unacknowledged(state);
 			client_done(state);
 			return;
 		}

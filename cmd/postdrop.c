@@ -149,6 +149,14 @@ create_temporary(void)
 {
 	struct timeval now;
 
+	sigset_t blocked, saved;
+
+	/* A signal between open() and has_temporary must not orphan the file. */
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGQUIT);
+	sigaddset(&blocked, SIGTERM);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		int fd;
 
@@ -156,17 +164,39 @@ create_temporary(void)
 		snprintf(temporary_path, sizeof(temporary_path), "%s/%s%ld.%lx", QUEUE_MAILDROP,
 		         MAILDROP_TEMPORARY_PREFIX, (long)getpid(),
 		         ((unsigned long)now.tv_usec << 8) ^ (unsigned long)random());
+		sigprocmask(SIG_BLOCK, &blocked, &saved);
 		fd = open(temporary_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		          0600);
-		if (fd >= 0) {
+		if (fd >= 0)
 			has_temporary = 1;
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		if (fd >= 0)
 			return fd;
-		}
 		if (errno != EEXIST)
 			log_fatal("create %s/%s: %s", var_queue_directory, temporary_path,
 			          strerror(errno));
 	}
 	log_fatal("create a file in %s/maildrop: too many name collisions", var_queue_directory);
+}
+
+/*
+ * rename_blocking_signals: give the temporary file its final name. Until it
+ * is durable, a failure or a signal removes the final name; the signal
+ * handler must never see the path half rewritten.
+ */
+static int
+rename_blocking_signals(const char *final_path)
+{
+	sigset_t blocked, saved;
+	int status;
+
+	sigfillset(&blocked);
+	sigprocmask(SIG_BLOCK, &blocked, &saved);
+	status = rename(temporary_path, final_path);
+	if (status == 0)
+		snprintf(temporary_path, sizeof(temporary_path), "%s", final_path);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	return status;
 }
 
 /*
@@ -263,9 +293,7 @@ make_durable(int fd, char *final_path, size_t final_size)
 	durable = durable_open(".", &error);
 	if (durable == NULL) {
 		log_error("%s", dstring_str(&error));
-	} else if (rename(temporary_path, final_path) == 0) {
-		/* Until it is durable, a failure or a signal removes the final name. */
-		snprintf(temporary_path, sizeof(temporary_path), "%s", final_path);
+	} else if (rename_blocking_signals(final_path) == 0) {
 		durable_add_file(durable, fd);
 		durable_add_directory(durable, QUEUE_MAILDROP);
 		if (durable_flush(durable, &error) == 0) {

@@ -22,6 +22,7 @@ enum { CONTENT_CHUNK = 65536 };
 enum client_state {
 	STATE_ENVELOPE, /* expecting cleanup_client_envelope */
 	STATE_RECIPIENTS /* envelope sent; recipients or content next */,
+	STATE_SENT,      /* end sent (cleanup_client_send_end); verdict next */
 	STATE_FAILED,
 	STATE_DONE,
 };
@@ -212,25 +213,45 @@ cleanup_client_write(struct cleanup_client *client, const void *data, size_t len
 }
 
 int
-cleanup_client_finish(struct cleanup_client *client, struct cleanup_result *result)
+cleanup_client_send_end(struct cleanup_client *client)
 {
 	struct attr_writer *writer = &client->writer;
+
+	if (client->state == STATE_ENVELOPE)
+		return client_fail(client, CLEANUP_TEMPFAIL, "4.3.0 cleanup client: no envelope");
+	if (client->state != STATE_RECIPIENTS)
+		return client->state == STATE_FAILED
+		           ? -1
+		           : client_fail(client, CLEANUP_TEMPFAIL,
+		                         "4.3.0 cleanup client: end sent twice");
+	if (send_content(client) < 0)
+		return -1;
+	attr_writer_reset(writer);
+	attr_put_string(writer, "request", "end");
+	attr_put_int(writer, "size", client->content_size);
+	if (attr_send(client->stream, writer) < 0 || stream_flush(client->stream) != STREAM_OK)
+		return client_io_fail(client, "send end");
+	client->state = STATE_SENT;
+	return 0;
+}
+
+int
+cleanup_client_fd(const struct cleanup_client *client)
+{
+	return stream_fd(client->stream);
+}
+
+int
+cleanup_client_finish(struct cleanup_client *client, struct cleanup_result *result)
+{
 	struct dstring payload, error;
 	struct attr_reader reader;
 	const char *queue_id, *reason;
 	int64_t status;
 
-	if (client->state == STATE_ENVELOPE)
-		client_fail(client, CLEANUP_TEMPFAIL, "4.3.0 cleanup client: no envelope");
-	if (client->state == STATE_RECIPIENTS && send_content(client) == 0) {
-		attr_writer_reset(writer);
-		attr_put_string(writer, "request", "end");
-		attr_put_int(writer, "size", client->content_size);
-		if (attr_send(client->stream, writer) < 0 ||
-		    stream_flush(client->stream) != STREAM_OK)
-			client_io_fail(client, "send end");
-	}
-	if (client->state == STATE_RECIPIENTS) {
+	if (client->state == STATE_ENVELOPE || client->state == STATE_RECIPIENTS)
+		cleanup_client_send_end(client);
+	if (client->state == STATE_SENT) {
 		dstring_init(&payload, ATTR_FRAME_MAX);
 		dstring_init(&error, 512);
 		if (attr_receive(client->stream, &payload, &error) < 0) {

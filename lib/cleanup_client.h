@@ -145,6 +145,37 @@ int cleanup_client_write(struct cleanup_client *client, const void *data, size_t
 int cleanup_client_finish(struct cleanup_client *client, struct cleanup_result *result);
 
 /*
+ * Pipelined use, for a client that keeps several submissions in flight
+ * (pickup): instead of waiting in cleanup_client_finish, call
+ *
+ *   cleanup_client_send_end(client)       the rest of the content and the
+ *                                          end frame, sent; no waiting
+ *   poll(cleanup_client_fd(client), POLLIN) until cleanup has answered
+ *   cleanup_client_finish(client, &result) now only reads the verdict
+ *
+ * for each, so one process can start many submissions before the first
+ * verdict comes back and cleanup can make them durable with shared
+ * flushes. The contract above holds unchanged: only CLEANUP_OK from
+ * cleanup_client_finish means the message is durable.
+ */
+
+/*
+ * cleanup_client_send_end: end the submission without waiting for the
+ * verdict. Returns 0 when it was sent; -1 when the submission has failed
+ * (cleanup_client_finish then reports why at once, without any I/O).
+ * After it, only cleanup_client_fd, _finish and _close may be called.
+ */
+int cleanup_client_send_end(struct cleanup_client *client);
+
+/*
+ * cleanup_client_fd: the connection's descriptor, to poll for the verdict
+ * after cleanup_client_send_end (readable: the verdict, or the end of the
+ * connection, is there and cleanup_client_finish will not wait for it).
+ * The library owns it: do not read, write or close it.
+ */
+int cleanup_client_fd(const struct cleanup_client *client);
+
+/*
  * The functions above return 0, or -1 once the submission has failed
  * (the reason then comes from cleanup_client_finish). A caller may go on
  * calling them; they do nothing after a failure.
