@@ -135,7 +135,13 @@ flush_now(void *context)
 	if (status < 0)
 		log_warning("cannot make queue files durable: %s", error.data);
 
-	/* Renamed before this flush: durable now. Reply. */
+	/*
+	 * Renamed before this flush: durable now. Wake the queue manager
+	 * before replying: the last reply may end this process (max_use), and
+	 * the mail must not wait for the queue manager's next timer.
+	 */
+	if (status == 0 && rename_batch != NULL)
+		trigger_qmgr();
 	while (rename_batch != NULL) {
 		struct cleanup_state *state = rename_batch;
 
@@ -182,8 +188,6 @@ flush_now(void *context)
 	log_debug("flush: %lu acknowledged, %lu renamed; %lu sync calls for %lu messages so far",
 	          acknowledged, data_count, durable_sync_calls(cleanup_durable),
 	          messages_committed);
-	if (acknowledged > 0)
-		trigger_qmgr();
 	if (renamed != NULL || written != NULL)
 		schedule_flush();
 	dstring_fini(&error);

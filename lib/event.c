@@ -169,9 +169,13 @@ event_unwatch(struct event_loop *loop, int fd)
 	loop->watches[fd].is_watched = false;
 	loop->watch_count--;
 #if EVENT_USE_EPOLL
-	/* The descriptor may already be closed, which removed it: not an error. */
+	/*
+	 * The descriptor may already be closed, which removed it, or replaced
+	 * by one epoll cannot watch (the skeleton's SIGTERM handler puts
+	 * /dev/null in a listening socket's place): neither is an error.
+	 */
 	if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != EBADF &&
-	    errno != ENOENT)
+	    errno != ENOENT && errno != EPERM)
 		log_warning("event_unwatch: epoll_ctl fd %d: %m", fd);
 #endif
 }
