@@ -26,7 +26,7 @@ sample_request(struct delivery_request *request)
 {
 	memset(request, 0, sizeof(*request));
 	request->queue_name = "active";
-	strcpy(request->queue_id, "1J0UUC7K0VLAEOGH");
+	snprintf(request->queue_id, sizeof(request->queue_id), "%s", "1J0UUC7K0VLAEOGH");
 	request->transport = "local";
 	request->next_hop = "mail.example.org";
 	request->sender = "sender@example.org";
@@ -553,7 +553,7 @@ test_match(void)
 	CHECK_INT_EQ(queue_file_read(fd, &message, &error), 0);
 
 	sample_request(&request);
-	strcpy(request.queue_id, id);
+	snprintf(request.queue_id, sizeof(request.queue_id), "%s", id);
 	recipients[0] = (struct delivery_recipient){1, message.recipients[1].status_offset,
 						    "b@example.com", "", "", 0};
 	recipients[1] = (struct delivery_recipient){0, message.recipients[0].status_offset,
@@ -570,7 +570,7 @@ test_match(void)
 	recipients[1].queue_index = 2;
 	CHECK_INT_EQ(delivery_request_match(&request, &message, &error), -1);
 	recipients[1].queue_index = 0;
-	strcpy(request.queue_id, "1J0UUC7K0VLAEOGI");
+	snprintf(request.queue_id, sizeof(request.queue_id), "%s", "1J0UUC7K0VLAEOGI");
 	CHECK_INT_EQ(delivery_request_match(&request, &message, &error), -1);
 	queue_message_fini(&message);
 	dstring_fini(&error);
