@@ -138,24 +138,13 @@ pcre_parse(struct table_rules *rules, char *line, struct table_rule *rule, struc
 			rule->is_broken = true;
 			return TABLE_RULES_PARSED;
 		}
-		text = table_rules_skip_space(text);
-		if (*text != '\0')
-			table_rules_warn(rules, line_number,
-			                 "ignoring extra text after IF statement: \"%.100s\"",
-			                 text);
+		table_rules_end_if(rules, line_number, text);
 		return TABLE_RULES_PARSED;
 	}
-	if ((text = table_rules_keyword(line, "endif")) != NULL) {
-		rule->op = TABLE_RULE_ENDIF;
-		if (*table_rules_skip_space(text) != '\0')
-			table_rules_warn(rules, line_number, "ignoring extra text after ENDIF");
+	if (table_rules_parse_endif(rules, line, rule))
 		return TABLE_RULES_PARSED;
-	}
-	if ((line[0] >= 'a' && line[0] <= 'z') || (line[0] >= 'A' && line[0] <= 'Z') ||
-	    (line[0] >= '0' && line[0] <= '9')) {
-		dstring_set(error, "unrecognized request");
+	if (table_rules_is_unknown_keyword(line, error))
 		return TABLE_RULES_SKIPPED;
-	}
 
 	rule->op = TABLE_RULE_MATCH;
 	text = line;

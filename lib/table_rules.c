@@ -714,3 +714,36 @@ table_rules_close_table(struct table *table)
 	table_rules_close(table->state);
 	table->state = NULL;
 }
+
+bool
+table_rules_parse_endif(const struct table_rules *rules, char *line, struct table_rule *rule)
+{
+	char *text = table_rules_keyword(line, "endif");
+
+	if (text == NULL)
+		return false;
+	rule->op = TABLE_RULE_ENDIF;
+	if (*table_rules_skip_space(text) != '\0')
+		table_rules_warn(rules, rule->line_number, "ignoring extra text after ENDIF");
+	return true;
+}
+
+void
+table_rules_end_if(const struct table_rules *rules, unsigned line_number, char *text)
+{
+	text = table_rules_skip_space(text);
+	if (*text != '\0')
+		table_rules_warn(rules, line_number,
+		                 "ignoring extra text after IF statement: \"%.100s\"", text);
+}
+
+bool
+table_rules_is_unknown_keyword(const char *line, struct dstring *error)
+{
+	if ((line[0] >= 'a' && line[0] <= 'z') || (line[0] >= 'A' && line[0] <= 'Z') ||
+	    (line[0] >= '0' && line[0] <= '9')) {
+		dstring_set(error, "unrecognized request");
+		return true;
+	}
+	return false;
+}

@@ -187,6 +187,19 @@ void table_rules_warn(const struct table_rules *rules, unsigned line_number, con
  */
 char *table_rules_keyword(char *text, const char *keyword);
 
+/*
+ * The statements both pattern types share. table_rules_parse_endif: when
+ * line is "ENDIF", make rule an ENDIF (warning about extra text) and
+ * return true. table_rules_end_if: warn about extra text after an IF's
+ * pattern (text is what follows it). table_rules_is_unknown_keyword: a
+ * line starting with a letter or digit is neither a pattern nor a known
+ * statement: true with "unrecognized request" in error.
+ */
+bool table_rules_parse_endif(const struct table_rules *rules, char *line,
+                             struct table_rule *rule);
+void table_rules_end_if(const struct table_rules *rules, unsigned line_number, char *text);
+bool table_rules_is_unknown_keyword(const char *line, struct dstring *error);
+
 /* table_rules_is_space: Postfix's ISSPACE, independent of the locale. */
 bool table_rules_is_space(int byte);
 
