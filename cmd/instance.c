@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "dstring.h"
+#include "xalloc.h"
 #include "instance.h"
 #include "log.h"
 #include "paths.h"
@@ -27,14 +27,7 @@ instance_directory(const char *option_directory)
 char *
 instance_path(const char *directory, const char *name)
 {
-	struct dstring path;
-	char *result;
-
-	dstring_init(&path, DSTRING_NO_LIMIT);
-	dstring_printf(&path, "%s/%s", directory, name);
-	result = dstring_steal(&path);
-	dstring_fini(&path);
-	return result;
+	return xpath_join(directory, name);
 }
 
 int

@@ -78,3 +78,15 @@ xmemdup(const void *data, size_t length)
 	memcpy(copy, data, length);
 	return copy;
 }
+
+char *
+xpath_join(const char *directory, const char *name)
+{
+	size_t directory_length = strlen(directory), name_length = strlen(name);
+	char *path = xmalloc(directory_length + name_length + 2);
+
+	memcpy(path, directory, directory_length);
+	path[directory_length] = '/';
+	memcpy(path + directory_length + 1, name, name_length + 1);
+	return path;
+}

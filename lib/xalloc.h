@@ -20,5 +20,7 @@ char *xstrdup(const char *text);
 /* xstrndup: at most length bytes of text, always NUL-terminated. */
 char *xstrndup(const char *text, size_t length);
 void *xmemdup(const void *data, size_t length);
+/* xpath_join: "directory/name", newly allocated. */
+char *xpath_join(const char *directory, const char *name);
 
 #endif

@@ -27,19 +27,6 @@
 #include "master_cf.h"
 #include "xalloc.h"
 
-static char *
-join_path(const char *directory, const char *name)
-{
-	struct dstring path;
-	char *result;
-
-	dstring_init(&path, DSTRING_NO_LIMIT);
-	dstring_printf(&path, "%s/%s", directory, name);
-	result = dstring_steal(&path);
-	dstring_fini(&path);
-	return result;
-}
-
 /* The addresses "all" and "loopback-only" stand for, per inet_protocols. */
 static int
 inet_interface_hosts(struct strlist *hosts, bool *use_ipv4_result, bool *use_ipv6_result)
@@ -198,7 +185,7 @@ make_service(const struct master_cf_entry *entry, const struct master_settings *
 	service->label = xstrdup(dstring_str(&text));
 	dstring_printf(&text, "%s, line %u", entry->origin_path, entry->origin_line);
 	service->origin = xstrdup(dstring_str(&text));
-	service->command_path = join_path(settings->daemon_directory, entry->command);
+	service->command_path = xpath_join(settings->daemon_directory, entry->command);
 	service->max_process = entry->max_process == MASTER_CF_PROCESS_LIMIT_DEFAULT
 				   ? var_default_process_limit
 				   : entry->max_process;
@@ -267,8 +254,8 @@ struct master_settings *
 master_settings_load(const char *config_directory)
 {
 	struct master_settings *settings = xcalloc(1, sizeof(*settings));
-	char *main_path = join_path(config_directory, "main.cf");
-	char *master_path = join_path(config_directory, "master.cf");
+	char *main_path = xpath_join(config_directory, "main.cf");
+	char *master_path = xpath_join(config_directory, "master.cf");
 	struct service **tail = &settings->services;
 	struct strlist interface_hosts;
 	struct master_cf table;
