@@ -12,6 +12,22 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The test peers (postfix, dovecot, dnsmasq) are started by the tests on
+# loopback ports; their packages must not start system services, which
+# would take port 25 or 53 from a running hikyaku or fail on it. Debian's
+# policy-rc.d says no to every start for the length of the install.
+policy=/usr/sbin/policy-rc.d
+made_policy=no
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# hikyaku tools/install-packages.sh: no service starts while installing\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	made_policy=yes
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $packages
+if [ "$made_policy" = yes ]; then
+	rm -f "$policy"
+	trap - EXIT
+fi
