@@ -380,10 +380,18 @@ append_human_part(const struct bounce_request *request, const struct notice *not
 		    "####################################################################\n"
 		    "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
 		    "####################################################################\n\n");
-		dstring_append_printf(out,
-		                      "Your message could not be delivered for more than %d "
-		                      "hour(s).\nIt will be retried until it is %d day(s) old.\n",
-		                      var_delay_warning_time / 3600,
+		/* Postfix's text says hours; a delay_warning_time under an hour (tests) says so. */
+		if (var_delay_warning_time >= 3600 || var_delay_warning_time <= 0)
+			dstring_append_printf(out,
+			                      "Your message could not be delivered for more than %d "
+			                      "hour(s).\n",
+			                      var_delay_warning_time / 3600);
+		else
+			dstring_append_printf(out,
+			                      "Your message could not be delivered for more than %d "
+			                      "second(s).\n",
+			                      var_delay_warning_time);
+		dstring_append_printf(out, "It will be retried until it is %d day(s) old.\n",
 		                      var_maximal_queue_lifetime / 86400);
 		dstring_append_str(out,
 		                   "\nFor further assistance, please send mail to postmaster.\n\n"

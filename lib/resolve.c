@@ -46,6 +46,7 @@ struct resolve {
 	struct table_list *transport_maps; /* NULL when empty */
 	bool transport_parent_style;
 	char *relayhost;
+	struct table_list *sender_relayhost_maps; /* NULL when empty */
 	char *default_transport;
 	char *local_transport;
 	char *relay_transport;
@@ -68,6 +69,8 @@ resolve_settings_from_config(struct resolve_settings *settings)
 	settings->proxy_interfaces = var_proxy_interfaces;
 	settings->transport_maps = var_transport_maps;
 	settings->relayhost = var_relayhost;
+	/* Only qmgr resolves with a sender: it sets this itself (smtpd opens no such table). */
+	settings->sender_dependent_relayhost_maps = NULL;
 	settings->default_transport = var_default_transport;
 	settings->local_transport = var_local_transport;
 	settings->relay_transport = var_relay_transport;
@@ -285,6 +288,9 @@ resolve_open(const struct resolve_settings *settings)
 		resolve->transport_maps = table_list_open(settings->transport_maps, TABLE_FOLD_CASE);
 	resolve->transport_parent_style = table_search_parent_style(parents, "transport_maps");
 	resolve->relayhost = xstrdup(or_empty(settings->relayhost));
+	if (or_empty(settings->sender_dependent_relayhost_maps)[0] != 0)
+		resolve->sender_relayhost_maps =
+		    table_list_open(settings->sender_dependent_relayhost_maps, TABLE_FOLD_CASE);
 	resolve->default_transport = xstrdup(or_empty(settings->default_transport));
 	resolve->local_transport = xstrdup(or_empty(settings->local_transport));
 	resolve->relay_transport = xstrdup(or_empty(settings->relay_transport));
@@ -304,6 +310,8 @@ resolve_close(struct resolve *resolve)
 	if (resolve->transport_maps != NULL)
 		table_list_close(resolve->transport_maps);
 	free(resolve->relayhost);
+	if (resolve->sender_relayhost_maps != NULL)
+		table_list_close(resolve->sender_relayhost_maps);
 	free(resolve->default_transport);
 	free(resolve->local_transport);
 	free(resolve->relay_transport);
@@ -488,14 +496,81 @@ search_transport_maps(struct resolve *resolve, const char *address, const char *
 	return table_list_lookup_partial(maps, "*", value);
 }
 
+/*
+ * sender_dependent_relayhost_maps: the sender, then "@domain"; the null
+ * sender as "<>" (Postfix's empty_address_relayhost_maps_lookup_key).
+ * TABLE_FOUND with the relayhost in *value; "DUNNO" ends the search
+ * without a result, as in Postfix.
+ */
+static enum table_result
+search_sender_relayhost(struct resolve *resolve, const char *sender, const char **value)
+{
+	struct table_list *maps = resolve->sender_relayhost_maps;
+	enum table_result found;
+	const char *at;
+
+	if (sender[0] == 0) {
+		found = table_list_lookup(maps, "<>", value);
+	} else {
+		found = table_list_lookup(maps, sender, value);
+		at = strrchr(sender, '@');
+		if (found == TABLE_NOT_FOUND && at != NULL && at[1] != 0)
+			found = table_list_lookup_partial(maps, at, value);
+	}
+	if (found == TABLE_FOUND && strcasecmp(*value, "DUNNO") == 0)
+		found = TABLE_NOT_FOUND;
+	return found;
+}
+
+/* The relayhost for this sender: *relayhost, or RESOLVE_TEMPFAIL. */
+static enum resolve_status
+sender_relayhost(struct resolve *resolve, const char *sender, const char **relayhost,
+		 struct dstring *error)
+{
+	const char *value;
+
+	*relayhost = resolve->relayhost;
+	if (resolve->sender_relayhost_maps == NULL || sender == NULL)
+		return RESOLVE_OK;
+	switch (search_sender_relayhost(resolve, sender, &value)) {
+	case TABLE_ERROR:
+		dstring_printf(error, "4.3.0 sender_dependent_relayhost_maps lookup of %s: %s",
+			       sender[0] ? sender : "<>", value);
+		return RESOLVE_TEMPFAIL;
+	case TABLE_FOUND:
+		for (const char *p = value; *p; p++) {
+			if ((unsigned char)*p < ' ' || *p == 0x7f) {
+				dstring_printf(error,
+					       "4.3.5 sender_dependent_relayhost_maps: bad value "
+					       "for %s",
+					       sender[0] ? sender : "<>");
+				return RESOLVE_TEMPFAIL;
+			}
+		}
+		if (value[0] != 0)
+			*relayhost = value;
+		return RESOLVE_OK;
+	case TABLE_NOT_FOUND:
+		break;
+	}
+	return RESOLVE_OK;
+}
+
 enum resolve_status
 resolve_address(struct resolve *resolve, const char *address, struct resolve_result *result,
 		struct dstring *error)
 {
+	return resolve_address_sender(resolve, address, NULL, result, error);
+}
+
+enum resolve_status
+resolve_address_sender(struct resolve *resolve, const char *address, const char *sender,
+		       struct resolve_result *result, struct dstring *error)
+{
 	const char *at = strrchr(address, '@');
 	struct dstring domain;
 	enum resolve_status status;
-	const char *class_transport, *name;
+	const char *class_transport, *name, *relayhost;
 
 	dstring_reset(&result->transport);
 	dstring_reset(&result->next_hop);
@@ -537,8 +612,13 @@ resolve_address(struct resolve *resolve, const char *address, struct resolve_res
 		status = RESOLVE_TEMPFAIL;
 		goto out;
 	}
-	if (result->address_class != RESOLVE_CLASS_LOCAL && resolve->relayhost[0] != 0)
-		dstring_set(&result->next_hop, resolve->relayhost);
+	if (result->address_class != RESOLVE_CLASS_LOCAL) {
+		status = sender_relayhost(resolve, sender, &relayhost, error);
+		if (status != RESOLVE_OK)
+			goto out;
+		if (relayhost[0] != 0)
+			dstring_set(&result->next_hop, relayhost);
+	}
 
 	if (resolve->transport_maps != NULL) {
 		const char *value;

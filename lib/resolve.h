@@ -17,8 +17,12 @@
  *   2. The class gives the defaults: LOCAL $local_transport
  *      ("local:$myhostname": transport "local", next hop $myhostname);
  *      RELAY $relay_transport and DEFAULT $default_transport, with next
- *      hop $relayhost when set, else the transport's own next hop when it
- *      has one ("smtp:[gw]"), else the recipient domain.
+ *      hop the relayhost when set, else the transport's own next hop when
+ *      it has one ("smtp:[gw]"), else the recipient domain. The relayhost
+ *      is $relayhost, unless sender_dependent_relayhost_maps (searched
+ *      with the envelope sender, then "@domain", "<>" for the null
+ *      sender; "DUNNO" is no result) gives one for the sender
+ *      (resolve_address_sender only).
  *   3. transport_maps (transport(5)) override them: keys "user+ext@domain",
  *      "user@domain" (recipient_delimiter), then the domain and its parents
  *      (".example.com", or "example.com" when transport_maps is listed in
@@ -56,6 +60,7 @@ struct resolve_settings {
 	const char *proxy_interfaces;
 	const char *transport_maps;
 	const char *relayhost;
+	const char *sender_dependent_relayhost_maps;
 	const char *default_transport;
 	const char *local_transport;
 	const char *relay_transport;
@@ -63,7 +68,11 @@ struct resolve_settings {
 	const char *parent_domain_matches_subdomains;
 };
 
-/* resolve_settings_from_config: the main.cf values (after config_apply). */
+/*
+ * resolve_settings_from_config: the main.cf values (after config_apply),
+ * except sender_dependent_relayhost_maps, left NULL: a caller that
+ * resolves with a sender (qmgr) sets it.
+ */
 void resolve_settings_from_config(struct resolve_settings *settings);
 
 enum resolve_class {
@@ -101,6 +110,15 @@ void resolve_close(struct resolve *resolve);
 /* resolve_address: decide for address (internal form). */
 enum resolve_status resolve_address(struct resolve *resolve, const char *address,
 				    struct resolve_result *result, struct dstring *error);
+
+/*
+ * resolve_address_sender: the same for mail from sender (internal form,
+ * "" the null sender; NULL: no sender, as resolve_address), which
+ * sender_dependent_relayhost_maps may send through another relayhost.
+ */
+enum resolve_status resolve_address_sender(struct resolve *resolve, const char *address,
+					   const char *sender, struct resolve_result *result,
+					   struct dstring *error);
 
 /*
  * resolve_domain_class: the class of a domain alone (for smtpd's relay

@@ -6,7 +6,9 @@
  * event loop. Triggers (one byte each, any combination):
  *   I  scan incoming/ (cleanup, after each flush that queued mail)
  *   D  scan deferred/ now, ignoring retry times (`hikyaku flush`: "FDI")
- *   F  forget dead destinations: try them again now
+ *   F  forget dead destinations: try them again now, and lift
+ *      defer_transports for the messages of the next scans of incoming/
+ *      and deferred/ (Postfix's QMGR_FLUSH_DFXP)
  *   W  the master's wakeup: scan incoming/, and deferred/ when due
  * It also scans active/ when it starts (messages a previous qmgr left
  * behind: taken up again as they are), incoming/ at start, and deferred/
@@ -43,6 +45,9 @@ static bool must_scan_active = true;
 static bool must_scan_incoming = true;
 static bool must_scan_deferred = true;
 static bool is_deferred_flush; /* ignore retry times in the deferred scan */
+/* After "F": the messages of the next complete scan lift defer_transports. */
+static bool is_incoming_flushed;
+static bool is_deferred_flushed;
 static bool has_kick;
 static int64_t next_deferred_scan_ms;
 
@@ -84,7 +89,7 @@ list_queue(const char *queue_name, struct strlist *ids, size_t limit)
  * was seen. With to_active, each file is renamed to active/ first.
  */
 static bool
-scan_queue(const char *queue_name, bool check_time)
+scan_queue(const char *queue_name, bool check_time, bool is_flushed)
 {
 	bool is_active = strcmp(queue_name, QUEUE_ACTIVE) == 0;
 	bool is_deferred = strcmp(queue_name, QUEUE_DEFERRED) == 0;
@@ -114,7 +119,7 @@ scan_queue(const char *queue_name, bool check_time)
 			/* Left by an earlier qmgr, or already ours. */
 			if (qmgr_message_is_loaded(id))
 				continue;
-			qmgr_message_take(QUEUE_ACTIVE, id, false);
+			qmgr_message_take(QUEUE_ACTIVE, id, false, false);
 			taken++;
 			continue;
 		}
@@ -134,7 +139,7 @@ scan_queue(const char *queue_name, bool check_time)
 			continue;
 		if (is_deferred)
 			qmgr_notice_remove_logs(id);
-		qmgr_message_take(QUEUE_ACTIVE, id, is_deferred);
+		qmgr_message_take(QUEUE_ACTIVE, id, is_deferred, is_flushed);
 		taken++;
 	}
 	if (taken > 0)
@@ -150,17 +155,21 @@ run(void *context)
 	(void)context;
 	has_kick = false;
 	if (must_scan_active)
-		must_scan_active = !scan_queue(QUEUE_ACTIVE, false);
-	if (!must_scan_active && must_scan_incoming)
-		must_scan_incoming = !scan_queue(QUEUE_INCOMING, false);
+		must_scan_active = !scan_queue(QUEUE_ACTIVE, false, false);
+	if (!must_scan_active && must_scan_incoming) {
+		must_scan_incoming = !scan_queue(QUEUE_INCOMING, false, is_incoming_flushed);
+		if (!must_scan_incoming)
+			is_incoming_flushed = false;
+	}
 	if (!must_scan_active && event_now_ms() >= next_deferred_scan_ms) {
 		must_scan_deferred = true;
 		next_deferred_scan_ms = event_now_ms() + (int64_t)var_queue_run_delay * 1000;
 	}
 	if (!must_scan_active && must_scan_deferred) {
-		must_scan_deferred = !scan_queue(QUEUE_DEFERRED, !is_deferred_flush);
+		must_scan_deferred =
+		    !scan_queue(QUEUE_DEFERRED, !is_deferred_flush, is_deferred_flushed);
 		if (!must_scan_deferred)
-			is_deferred_flush = false;
+			is_deferred_flush = is_deferred_flushed = false;
 	}
 	qmgr_deliver_run();
 	qmgr_deliver_collect();
@@ -189,6 +198,7 @@ qmgr_trigger(const char *data, size_t length)
 			break;
 		case 'F':
 			qmgr_deliver_forget_dead();
+			is_incoming_flushed = is_deferred_flushed = true;
 			break;
 		case 'W':
 			must_scan_incoming = true;
@@ -211,6 +221,7 @@ qmgr_pre_jail(int argc, char **argv)
 	var_max_use = INT_MAX;
 	qmgr_deliver_init();
 	resolve_settings_from_config(&settings);
+	settings.sender_dependent_relayhost_maps = var_sender_dependent_relayhost_maps;
 	qmgr_resolve = resolve_open(&settings);
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "delivery.h"
 #include "queue_file.h"
@@ -37,6 +38,8 @@ struct qmgr_message {
 	struct queue_message envelope;
 	int64_t active_time; /* microseconds */
 	bool was_deferred;   /* came from deferred/ (a retry) */
+	bool is_flushed;     /* taken after `hikyaku flush`: defer_transports is lifted */
+	bool is_delay_warned; /* the delay notice went out (QMGR_DELAY_WARNED_MODE) */
 	bool has_unsynced_marks;
 	size_t unfinished;   /* recipients queued to destinations or in flight */
 	size_t recipients;   /* pending recipients loaded (memory accounting) */
@@ -48,6 +51,14 @@ struct qmgr_message {
 	struct qmgr_message *hash_next; /* in the table of loaded IDs */
 };
 
+/*
+ * The queue file's mode bit that records "the delay notice was sent"
+ * (docs/qmgr.md, "Delay notices"): set with fchmod and flushed with the
+ * file before it goes back to deferred/, so a restart never sends a
+ * second one. Queue files are made 0600; nothing else uses this bit.
+ */
+#define QMGR_DELAY_WARNED_MODE S_IXGRP
+
 /* qmgr.c */
 extern struct event_loop *qmgr_loop;
 extern struct resolve *qmgr_resolve;
@@ -56,7 +67,8 @@ void qmgr_kick(void);
 
 /* qmgr_message.c */
 /* qmgr_message_take: load queue file QUEUE/H/ID (moved there already). */
-void qmgr_message_take(const char *queue_name, const char *queue_id, bool was_deferred);
+void qmgr_message_take(const char *queue_name, const char *queue_id, bool was_deferred,
+		       bool is_flushed);
 /* qmgr_message_outcome: record a deferred or bounced recipient. */
 void qmgr_message_outcome(struct qmgr_message *message, uint32_t index,
 			  enum delivery_action action, const char *dsn, const char *reason,
@@ -99,6 +111,13 @@ size_t qmgr_deliver_in_flight(void);
  */
 int qmgr_notice_bounce(struct qmgr_message *message, const struct qmgr_outcome *const *list,
 		       size_t count, bool is_expired);
+/*
+ * qmgr_notice_delay: send the sender one delay notice for the deferred
+ * outcomes in list. 0 when it is queued durably or none is due (nobody
+ * asked for it, the null sender), -1 to try again at the next attempt.
+ */
+int qmgr_notice_delay(struct qmgr_message *message, const struct qmgr_outcome *const *list,
+		      size_t count);
 /* qmgr_notice_defer_log: record deferred outcomes in defer/ for mailq. */
 void qmgr_notice_defer_log(struct qmgr_message *message, const struct qmgr_outcome *const *list,
 			   size_t count);

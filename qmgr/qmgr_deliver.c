@@ -17,6 +17,10 @@
  *     successful request up to TRANSPORT_destination_concurrency_limit
  *     (else default_destination_concurrency_limit; 0 no limit) - Postfix's
  *     slow start;
+ *   - rate: with TRANSPORT_destination_rate_delay (else
+ *     default_destination_rate_delay) above 0, one request at a time per
+ *     destination, the next starting that long after the last ended
+ *     (Postfix: a rate delay implies a destination concurrency of 1);
  *   - failures: a request whose agent could not be reached, crashed, or
  *     reported a destination failure shrinks the window by one; when as
  *     many consecutive requests failed as the window allows (one whole
@@ -62,6 +66,7 @@ struct transport {
 	int limit;             /* requests at once */
 	int destination_limit; /* window ceiling; 0 none */
 	int recipient_limit;   /* per request */
+	int rate_delay;        /* seconds between requests to one destination; 0 none */
 	struct transport *next;
 };
 
@@ -82,6 +87,8 @@ struct destination {
 	bool is_dead;
 	char *dead_reason;
 	uint64_t revive_timer;
+	int64_t next_start_ms; /* rate delay: no request before this */
+	uint64_t rate_timer;   /* wakes the scheduler at next_start_ms */
 	struct batch *head;
 	struct batch *tail;
 	struct destination *next;
@@ -147,6 +154,40 @@ transport_parameter(const char *transport, const char *suffix, int fallback)
 	return result;
 }
 
+/* A per-transport time such as smtp_destination_rate_delay: seconds. */
+static int
+transport_time_parameter(const char *transport, const char *suffix, int fallback)
+{
+	struct dstring name, value, error;
+	const char *written;
+	int result = fallback;
+
+	dstring_init(&name, DSTRING_NO_LIMIT);
+	dstring_init(&value, DSTRING_NO_LIMIT);
+	dstring_init(&error, 256);
+	dstring_printf(&name, "%s_%s", transport, suffix);
+	written = config_lookup(name.data);
+	if (written != NULL && config_expand(written, &value, &error) == 0) {
+		char *end;
+		long number = strtol(value.data, &end, 10);
+		long unit = *end == 0 || strcmp(end, "s") == 0 ? 1
+			    : strcmp(end, "m") == 0		 ? 60
+			    : strcmp(end, "h") == 0		 ? 3600
+			    : strcmp(end, "d") == 0		 ? 86400
+								 : 0;
+
+		if (end != value.data && unit != 0 && number >= 0 && number <= 86400 / unit)
+			result = (int)(number * unit);
+		else
+			log_warning("%s: bad time value \"%s\": using %ds", name.data, value.data,
+				    fallback);
+	}
+	dstring_fini(&name);
+	dstring_fini(&value);
+	dstring_fini(&error);
+	return result;
+}
+
 void
 qmgr_deliver_init(void)
 {
@@ -200,6 +241,8 @@ transport_find(const char *name)
 	    name, "destination_concurrency_limit", var_default_destination_concurrency_limit);
 	transport->recipient_limit = transport_parameter(name, "destination_recipient_limit",
 							 var_default_destination_recipient_limit);
+	transport->rate_delay = transport_time_parameter(name, "destination_rate_delay",
+							 var_default_destination_rate_delay);
 	if (transport->recipient_limit <= 0 || transport->recipient_limit > DELIVERY_RECIPIENTS_MAX)
 		transport->recipient_limit = DELIVERY_RECIPIENTS_MAX;
 	transport->next = transports;
@@ -334,7 +377,7 @@ qmgr_deliver_collect(void)
 		struct destination *destination = *link;
 
 		if (destination->head == NULL && destination->active == 0 &&
-		    !destination->is_dead) {
+		    !destination->is_dead && destination->rate_timer == 0) {
 			*link = destination->next;
 			free(destination->next_hop);
 			free(destination->dead_reason);
@@ -347,6 +390,23 @@ qmgr_deliver_collect(void)
 }
 
 static void job_io(int fd, unsigned events, void *context);
+
+static void
+rate_wakeup(void *context)
+{
+	struct destination *destination = context;
+
+	destination->rate_timer = 0;
+	qmgr_kick();
+}
+
+/* Whether the rate delay holds destination back now. */
+static bool
+is_rate_limited(const struct destination *destination)
+{
+	return destination->transport->rate_delay > 0 &&
+	       (destination->active > 0 || event_now_ms() < destination->next_start_ms);
+}
 
 /* The connection is over: record what was not answered, free the job. */
 static void
@@ -389,6 +449,15 @@ job_finish(struct job *job)
 	destination->active--;
 	destination->transport->active--;
 	jobs_in_flight--;
+	if (destination->transport->rate_delay > 0) {
+		destination->next_start_ms =
+		    event_now_ms() + (int64_t)destination->transport->rate_delay * 1000;
+		if (destination->rate_timer != 0)
+			event_cancel_timer(qmgr_loop, destination->rate_timer);
+		destination->rate_timer =
+		    event_timer(qmgr_loop, (int64_t)destination->transport->rate_delay * 1000,
+				rate_wakeup, destination);
+	}
 	free(job->problem);
 	free(job->recipients);
 	free(job->is_answered);
@@ -631,7 +700,8 @@ qmgr_deliver_run(void)
 			has_started = false;
 			for (struct destination *d = destinations; d != NULL; d = d->next) {
 				if (d->head == NULL || d->is_dead || d->active >= d->window ||
-				    d->transport->active >= d->transport->limit)
+				    d->transport->active >= d->transport->limit ||
+				    is_rate_limited(d))
 					continue;
 				job_start(d);
 				has_started = true;

@@ -14,9 +14,11 @@
  *      become bounced ("status=expired, returned to sender");
  *   2. bounced recipients: one notice to the sender (qmgr_notice_bounce),
  *      and only once it is queued, the recipients are marked done;
- *   3. deferred recipients left: the defer log is written, the file's
- *      mtime is set to the next attempt time, the marks are flushed, and
- *      the file is renamed to deferred/;
+ *   3. deferred recipients left: once the message is delay_warning_time
+ *      old, one delay notice (qmgr_notice_delay, recorded in the file's
+ *      mode, QMGR_DELAY_WARNED_MODE); the defer log is written, the
+ *      file's mtime is set to the next attempt time, the marks are
+ *      flushed, and the file is renamed to deferred/;
  *   4. otherwise the file is removed ("QUEUEID: removed").
  * A crash anywhere in between leaves the file in active/, where the next
  * qmgr takes it again: delivered recipients are marked done durably by
@@ -40,7 +42,12 @@
 #include "qmgr.h"
 #include "queue_dir.h"
 #include "resolve.h"
+#include "strlist.h"
 #include "xalloc.h"
+
+/* defer_transports, split once (Postfix: compared by exact name). */
+static struct strlist defer_transports;
+static bool has_defer_transports;
 
 static struct qmgr_message *messages;
 static size_t message_count;
@@ -204,6 +211,22 @@ mark_done(struct qmgr_message *message, uint32_t index)
 	message->has_unsynced_marks = true;
 }
 
+static bool
+is_deferred_transport(const char *transport)
+{
+	if (!has_defer_transports) {
+		strlist_init(&defer_transports);
+		strlist_split(&defer_transports, var_defer_transports != NULL ? var_defer_transports
+									     : "",
+			      STRLIST_COMMA_SPACE, NULL);
+		has_defer_transports = true;
+	}
+	for (size_t i = 0; i < defer_transports.count; i++)
+		if (strcmp(defer_transports.items[i], transport) == 0)
+			return true;
+	return false;
+}
+
 /* The pseudo transports and resolver failures, decided here. */
 static void
 resolve_recipient(struct qmgr_message *message, uint32_t index, struct resolve_result *result,
@@ -213,7 +236,8 @@ resolve_recipient(struct qmgr_message *message, uint32_t index, struct resolve_r
 	const char *text;
 
 	dstring_reset(error);
-	if (resolve_address(qmgr_resolve, address, result, error) != RESOLVE_OK) {
+	if (resolve_address_sender(qmgr_resolve, address, message->envelope.sender, result,
+				   error) != RESOLVE_OK) {
 		qmgr_message_log(message, index, DELIVERY_DEFERRED, "4.3.0", error->data, "none");
 		qmgr_message_outcome(message, index, DELIVERY_DEFERRED, "4.3.0", error->data,
 				     "none");
@@ -258,6 +282,14 @@ resolve_recipient(struct qmgr_message *message, uint32_t index, struct resolve_r
 	case RESOLVE_PSEUDO_NONE:
 		break;
 	}
+	/* defer_transports: kept until a flush (Postfix's "4.3.2 deferred transport"). */
+	if (!message->is_flushed && is_deferred_transport(result->transport.data)) {
+		qmgr_message_log(message, index, DELIVERY_DEFERRED, "4.3.2", "deferred transport",
+				 "none");
+		qmgr_message_outcome(message, index, DELIVERY_DEFERRED, "4.3.2",
+				     "deferred transport", "none");
+		return;
+	}
 	message->unfinished++;
 	qmgr_deliver_add(message, index, result->transport.data, result->next_hop.data);
 }
@@ -266,7 +298,8 @@ static void
 finish_message(struct qmgr_message *message);
 
 void
-qmgr_message_take(const char *queue_name, const char *queue_id, bool was_deferred)
+qmgr_message_take(const char *queue_name, const char *queue_id, bool was_deferred,
+		  bool is_flushed)
 {
 	struct qmgr_message *message;
 	struct dstring path, error;
@@ -304,6 +337,8 @@ qmgr_message_take(const char *queue_name, const char *queue_id, bool was_deferre
 	memcpy(message->queue_id, queue_id, strlen(queue_id) + 1);
 	message->active_time = now_microseconds();
 	message->was_deferred = was_deferred;
+	message->is_flushed = is_flushed;
+	message->is_delay_warned = (info.st_mode & QMGR_DELAY_WARNED_MODE) != 0;
 	for (size_t i = 0; i < message->envelope.recipient_count; i++)
 		if (message->envelope.recipients[i].status == QUEUE_RECIPIENT_PENDING)
 			pending++;
@@ -366,6 +401,46 @@ backoff_seconds(const struct qmgr_message *message)
 	return age;
 }
 
+/* The message's age in seconds. */
+static int64_t
+age_seconds(const struct qmgr_message *message)
+{
+	return (now_microseconds() - message->envelope.arrival_microseconds) / 1000000;
+}
+
+/*
+ * delay_warning_time: once the message is that old with recipients still
+ * deferred, one delay notice for them, recorded in the file's mode so
+ * that no later attempt (or qmgr) sends another. A notice that could not
+ * be queued is tried at the next attempt.
+ */
+static void
+warn_delayed(struct qmgr_message *message, const struct qmgr_outcome *const *deferred,
+	     size_t deferred_count)
+{
+	const struct qmgr_outcome **list;
+	size_t count = 0;
+	struct stat info;
+
+	if (var_delay_warning_time <= 0 || message->is_delay_warned ||
+	    age_seconds(message) < var_delay_warning_time)
+		return;
+	list = xcalloc(deferred_count + 1, sizeof(*list));
+	/* Only the truly deferred: bounces waiting for their notice are not delays. */
+	for (size_t i = 0; i < deferred_count; i++)
+		if (deferred[i]->action == DELIVERY_DEFERRED)
+			list[count++] = deferred[i];
+	if (count > 0 && qmgr_notice_delay(message, list, count) == 0) {
+		if (fstat(message->fd, &info) != 0 ||
+		    fchmod(message->fd, (info.st_mode & 07777) | QMGR_DELAY_WARNED_MODE) != 0)
+			log_warning("%s: record the delay notice in the queue file: %m",
+				    message->queue_id);
+		message->is_delay_warned = true;
+		message->has_unsynced_marks = true;
+	}
+	free(list);
+}
+
 static int
 sync_marks(struct qmgr_message *message)
 {
@@ -416,7 +491,15 @@ finish_message(struct qmgr_message *message)
 		}
 	}
 	if (deferred_count > 0) {
-		int64_t next = time(NULL) + backoff_seconds(message);
+		int64_t now = time(NULL);
+		int64_t next = now + backoff_seconds(message);
+		int64_t warn = message->envelope.arrival_microseconds / 1000000 +
+			       var_delay_warning_time;
+
+		warn_delayed(message, deferred, deferred_count);
+		/* Come back in time for the delay notice, not a whole backoff later. */
+		if (var_delay_warning_time > 0 && !message->is_delay_warned && warn < next)
+			next = warn > now ? warn : now;
 		struct timespec times[2] = {{next, 0}, {next, 0}};
 
 		qmgr_notice_defer_log(message, deferred, deferred_count);

@@ -49,13 +49,15 @@ make_entries(const struct qmgr_message *message, const struct qmgr_outcome *cons
 	return entries;
 }
 
-int
-qmgr_notice_bounce(struct qmgr_message *message, const struct qmgr_outcome *const *list,
-		   size_t count, bool is_expired)
+/* One notice of kind for the outcomes in list; 0 queued (or none due), -1. */
+static int
+notify(struct qmgr_message *message, enum bounce_kind kind, const struct qmgr_outcome *const *list,
+       size_t count, bool is_expired)
 {
-	struct recipient_log_entry *entries = make_entries(message, list, count, "failed");
+	struct recipient_log_entry *entries =
+	    make_entries(message, list, count, kind == BOUNCE_FAILED ? "failed" : "delayed");
 	struct bounce_request request = {
-	    .kind = BOUNCE_FAILED,
+	    .kind = kind,
 	    .message = &message->envelope,
 	    .queue_fd = message->fd,
 	    .entries = entries,
@@ -70,11 +72,26 @@ qmgr_notice_bounce(struct qmgr_message *message, const struct qmgr_outcome *cons
 	dstring_init(&error, 1024);
 	status = bounce_notify(&request, &result, &error);
 	if (status != 0)
-		log_warning("%s: sender non-delivery notification not sent: %s: will retry",
-			    message->queue_id, error.data);
+		log_warning("%s: sender %s notification not sent: %s: will retry",
+			    message->queue_id, kind == BOUNCE_FAILED ? "non-delivery" : "delay",
+			    error.data);
 	dstring_fini(&error);
 	free(entries);
 	return status;
+}
+
+int
+qmgr_notice_bounce(struct qmgr_message *message, const struct qmgr_outcome *const *list,
+		   size_t count, bool is_expired)
+{
+	return notify(message, BOUNCE_FAILED, list, count, is_expired);
+}
+
+int
+qmgr_notice_delay(struct qmgr_message *message, const struct qmgr_outcome *const *list,
+		  size_t count)
+{
+	return notify(message, BOUNCE_DELAYED, list, count, false);
 }
 
 void
@@ -115,6 +132,17 @@ qmgr_notice_bounce(struct qmgr_message *message, const struct qmgr_outcome *cons
 		    "no bounce support in this build",
 		    message->queue_id, count, count == 1 ? "" : "s",
 		    is_expired ? " (expired)" : "");
+	return 0;
+}
+
+int
+qmgr_notice_delay(struct qmgr_message *message, const struct qmgr_outcome *const *list,
+		  size_t count)
+{
+	(void)list;
+	log_warning("%s: sender delay notification for %zu recipient%s not sent: "
+		    "no bounce support in this build",
+		    message->queue_id, count, count == 1 ? "" : "s");
 	return 0;
 }
 
