@@ -189,10 +189,11 @@ static int
 handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 {
 	int64_t version, flags, uid, arrival;
-	const char *sender, *full_name, *values[8];
-	static const char *const names[8] = {
-	    "envid",          "ret",         "protocol",      "helo", "client_name",
-	    "client_address", "sasl_method", "sasl_username",
+	const char *sender, *full_name, *values[9];
+	/* tls_info is kept for the Received: header only, not in the queue file. */
+	static const char *const names[9] = {
+	    "envid",          "ret",         "protocol",      "helo",     "client_name",
+	    "client_address", "sasl_method", "sasl_username", "tls_info",
 	};
 	struct dstring rewritten;
 
@@ -202,7 +203,7 @@ handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 	attr_get_string(reader, "full_name", &full_name);
 	attr_get_int(reader, "uid", &uid);
 	attr_get_int(reader, "arrival_time", &arrival);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		attr_get_string(reader, names[i], &values[i]);
 	if (attr_reader_end(reader) < 0)
 		return -1;
@@ -232,7 +233,7 @@ handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 		snprintf(text, sizeof(text), "%lld", (long long)uid);
 		add_attribute(state, "uid", text);
 	}
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		add_attribute(state, names[i], values[i]);
 	return 0;
 }

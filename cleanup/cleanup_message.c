@@ -136,6 +136,71 @@ put_body(struct cleanup_state *state, const char *data, size_t length)
 }
 
 /* The date in RFC 5322 form, local time. */
+static void format_date(time_t when, struct dstring *out);
+
+/* attribute_value: an envelope attribute's value, "" when not given. */
+static const char *
+attribute_value(const struct cleanup_state *state, const char *name)
+{
+	for (size_t i = 0; i < state->attribute_count; i++)
+		if (strcmp(state->attributes[i].name, name) == 0)
+			return state->attributes[i].value;
+	return "";
+}
+
+/*
+ * format_smtp_received: the Received: header of a message that came over
+ * SMTP (smtpd), in Postfix's form, from the envelope attributes smtpd
+ * sent; only cleanup knows the queue ID. The attribute values come from
+ * the client (HELO name) and are single-line strings (the protocol
+ * refuses none, so control characters are replaced here).
+ *
+ *   Received: from HELO (NAME [ADDR])
+ *   	(using TLSv1.3 with cipher ... (256/256 bits))
+ *   	by MYHOSTNAME (hikyaku) with ESMTPS id QUEUEID
+ *   	for <rcpt>; DATE
+ */
+static void
+format_smtp_received(const struct cleanup_state *state, time_t now, struct dstring *text)
+{
+	const char *helo = attribute_value(state, "helo");
+	const char *name = attribute_value(state, "client_name");
+	const char *address = attribute_value(state, "client_address");
+	const char *protocol = attribute_value(state, "protocol");
+	const char *tls_info = attribute_value(state, "tls_info");
+	size_t start;
+
+	if (name[0] == '\0')
+		name = "unknown";
+	dstring_printf(text, "Received: from %s (%s [%s])", helo[0] ? helo : name, name, address);
+	if (tls_info[0] != '\0')
+		dstring_append_printf(text, "\n\t(%s)", tls_info);
+	dstring_append_printf(text, "\n\tby %s (%s) with %s id %s", var_myhostname, var_mail_name,
+	                      protocol[0] ? protocol : "SMTP", state->queue_id);
+	if (state->recipient_count == 1) {
+		const char *recipient = state->recipients[0].original[0] != '\0'
+		                            ? state->recipients[0].original
+		                            : state->recipients[0].address;
+
+		dstring_append_str(text, "\n\tfor <");
+		address_externalize(recipient, text);
+		dstring_append_str(text, ">; ");
+	} else {
+		dstring_append_str(text, ";\n\t");
+	}
+	format_date(now, text);
+	/* Client-supplied text: no line breaks or control bytes in a header. */
+	start = strlen("Received: ");
+	for (size_t i = start; i < text->length; i++) {
+		unsigned char byte = (unsigned char)text->data[i];
+
+		if (byte < 0x20 && byte != '\t' && !(byte == '\n' && text->data[i + 1] == '\t'))
+			text->data[i] = '?';
+		else if (byte == 0x7f)
+			text->data[i] = '?';
+	}
+}
+
 static void
 format_date(time_t when, struct dstring *out)
 {
@@ -332,6 +397,7 @@ finish_header(struct cleanup_state *state)
 	}
 	for (size_t i = 0; i < state->attribute_count; i++)
 		if (state->attributes[i].value[0] != '\0' &&
+		    strcmp(state->attributes[i].name, "tls_info") != 0 &&
 		    queue_file_put_attribute(state->writer, state->attributes[i].name,
 		                             state->attributes[i].value) < 0) {
 			write_error(state, "envelope");
@@ -352,6 +418,9 @@ finish_header(struct cleanup_state *state)
 			dstring_append_printf(&text, ", from userid %lld", (long long)state->uid);
 		dstring_append_printf(&text, ")\n\tid %s; ", state->queue_id);
 		format_date(now, &text);
+		append_header(state, text.data);
+	} else if (attribute_value(state, "client_address")[0] != '\0') {
+		format_smtp_received(state, now, &text);
 		append_header(state, text.data);
 	}
 	for (size_t i = 0; i < state->header_count; i++) {

@@ -112,7 +112,7 @@ cleanup_client_envelope(struct cleanup_client *client, const struct cleanup_enve
 	    envelope->sender,        envelope->full_name,      envelope->envid,
 	    envelope->ret,           envelope->protocol,       envelope->helo,
 	    envelope->client_name,   envelope->client_address, envelope->sasl_method,
-	    envelope->sasl_username,
+	    envelope->sasl_username, envelope->tls_info,
 	};
 	struct attr_writer *writer = &client->writer;
 
@@ -142,6 +142,7 @@ cleanup_client_envelope(struct cleanup_client *client, const struct cleanup_enve
 	attr_put_string(writer, "client_address", or_empty(envelope->client_address));
 	attr_put_string(writer, "sasl_method", or_empty(envelope->sasl_method));
 	attr_put_string(writer, "sasl_username", or_empty(envelope->sasl_username));
+	attr_put_string(writer, "tls_info", or_empty(envelope->tls_info));
 	if (attr_send(client->stream, writer) < 0)
 		return client_io_fail(client, "send envelope");
 	client->state = STATE_RECIPIENTS;

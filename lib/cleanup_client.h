@@ -93,6 +93,11 @@ struct cleanup_envelope {
 	const char *client_address; /* its IP address */
 	const char *sasl_method;    /* AUTH mechanism used, if any */
 	const char *sasl_username;  /* authenticated user, if any */
+	/*
+	 * smtpd over TLS: "using TLSv1.3 with cipher X (256/256 bits)", for
+	 * the Received: header only (not kept in the queue file).
+	 */
+	const char *tls_info;
 };
 
 enum cleanup_status {

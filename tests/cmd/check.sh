@@ -12,6 +12,9 @@ ln -s "$CLEANUP" "$work/libexec/cleanup"
 ln -s "$PICKUP" "$work/libexec/pickup"
 ln -s "$QMGR" "$work/libexec/qmgr"
 ln -s "$LOCAL" "$work/libexec/local"
+ln -s "$SMTPD" "$work/libexec/smtpd"
+ln -s "$SMTP" "$work/libexec/smtp"
+ln -s "$ANVIL" "$work/libexec/anvil"
 printf 'daemon_directory = %s/libexec\n' "$work" >> "$dir/main.cf"
 
 out=$("$HIKYAKU" -c "$dir" check 2>&1)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # The whole local submission path through the master, as an administrator
-# runs it: set-permissions, start, sendmail, the message in the queue, stop.
+# runs it with the shipped master.cf: set-permissions, start, the SMTP
+# server answering, sendmail, the message in the queue, stop. Only the
+# smtpd's port is changed (a free loopback port instead of 25).
 # As root (CI) the daemons run as mail_owner; as an ordinary user nobody
 # changes identity. Mail sent while the system is down waits in maildrop/.
 . "$(dirname "$0")/support/lib.sh"
@@ -14,6 +16,9 @@ ln -s "$CLEANUP" "$work/daemon/cleanup"
 ln -s "$PICKUP" "$work/daemon/pickup"
 ln -s "$LOCAL" "$work/daemon/local"
 ln -s "$QMGR" "$work/daemon/qmgr"
+ln -s "$SMTPD" "$work/daemon/smtpd"
+ln -s "$SMTP" "$work/daemon/smtp"
+ln -s "$ANVIL" "$work/daemon/anvil"
 ln -s "$build/cmd/sendmail" "$work/bin/sendmail"
 cp "$build/cmd/postdrop" "$work/bin/postdrop"
 ln -s "$HIKYAKU" "$work/bin/hikyaku"
@@ -27,7 +32,9 @@ myhostname = host.example
 # Keep the test's mail in the queue: the queue manager defers it.
 transport_maps = inline:{ example.org=retry:held for the test }
 CF
-cp "$SOURCE_DIR/conf/master.cf" "$etc/master.cf"
+port=$(/usr/bin/python3 "$SOURCE_DIR/tests/cmd/support/client.py" freeport)
+sed "s/^smtp      inet /127.0.0.1:$port inet /" "$SOURCE_DIR/conf/master.cf" > "$etc/master.cf"
+expect_contains "shipped master.cf runs smtpd" "127.0.0.1:$port inet" "$(cat "$etc/master.cf")"
 hk() { "$HIKYAKU" -c "$etc" "$@"; }
 stop_all() {
 	hk abort > /dev/null 2>&1
@@ -58,6 +65,8 @@ fi
 out=$(hk start 2>&1)
 expect_status "start" 0 $?
 expect_contains "start says so" "starting the hikyaku mail system" "$out"
+greeting=$(/usr/bin/python3 "$SOURCE_DIR/tests/cmd/support/client.py" greet "$port" 2>&1)
+expect_contains "smtpd answers" "220 host.example ESMTP" "$greeting"
 
 printf 'To: someone@example.org\nSubject: through the master\n\nbody line\n' |
 	MAIL_CONFIG=$etc "$work/bin/sendmail" -t -f sender@example.org

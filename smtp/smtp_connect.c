@@ -1,0 +1,404 @@
+/*
+ * smtp_connect - from a next hop to connected sockets (docs/smtp.md,
+ * "Routing").
+ *
+ * "[host]:port" and "[host]" name one server: no MX lookup. "domain" and
+ * "domain:port" are looked up as MX records (lowest preference first,
+ * random among equals, as lib/dns gives them); a domain without MX
+ * records is its own server (its A/AAAA records); a null MX (RFC 7505)
+ * bounces. Each server's addresses come from the system resolver, kept
+ * to the families of inet_protocols, and the whole list stops at
+ * smtp_mx_address_limit addresses.
+ *
+ * What it trusts: the next hop comes from qmgr's resolver (checked there
+ * for length and control characters) and is parsed strictly again here;
+ * DNS answers are lib/dns's to check.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "delivery.h"
+#include "dns.h"
+#include "log.h"
+#include "smtp.h"
+#include "strlist.h"
+#include "xalloc.h"
+
+int
+smtp_tls_level_parse(const char *word)
+{
+	static const char *const names[] = {"none", "may", "encrypt", "verify", "secure"};
+
+	if (*word == '\0')
+		return SMTP_TLS_NONE;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(word, names[i]) == 0)
+			return (int)i;
+	/* Postfix's other levels: dane needs DNSSEC (not here), fingerprint is like secure. */
+	if (strcasecmp(word, "dane") == 0 || strcasecmp(word, "dane-only") == 0)
+		return SMTP_TLS_MAY;
+	return -1;
+}
+
+static bool
+is_host_character(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == ':';
+}
+
+static int
+parse_port(const char *text, unsigned *port)
+{
+	char *end;
+	unsigned long value;
+
+	if (*text >= '0' && *text <= '9') {
+		errno = 0;
+		value = strtoul(text, &end, 10);
+		if (errno != 0 || *end != '\0' || value == 0 || value > 65535)
+			return -1;
+		*port = (unsigned)value;
+		return 0;
+	}
+	{
+		struct servent *service = getservbyname(text, "tcp");
+
+		if (service == NULL)
+			return -1;
+		*port = ntohs((uint16_t)service->s_port);
+	}
+	return 0;
+}
+
+int
+smtp_nexthop_parse(struct smtp_state *state, const char *nexthop, struct dstring *error)
+{
+	char *copy;
+	char *host, *port_text = NULL;
+	const char *domain;
+
+	state->nexthop_port = 25;
+	state->is_bracketed = false;
+	if (*nexthop == '\0') {
+		/* No next hop: the domain of the first recipient. */
+		domain = strrchr(state->request->recipients[0].address, '@');
+		nexthop = domain != NULL ? domain + 1 : "";
+		if (*nexthop == '\0') {
+			dstring_set(error, "no next hop and no recipient domain");
+			return -1;
+		}
+	}
+	copy = xstrdup(nexthop);
+	host = copy;
+	if (*host == '[') {
+		char *close = strchr(host, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
+			dstring_printf(error, "malformed next hop \"%s\"", nexthop);
+			free(copy);
+			return -1;
+		}
+		*close = '\0';
+		host++;
+		if (close[1] == ':')
+			port_text = close + 2;
+		state->is_bracketed = true;
+		if (strncasecmp(host, "ipv6:", 5) == 0)
+			host += 5;
+	} else {
+		char *colon = strrchr(host, ':');
+
+		if (colon != NULL && strchr(host, ':') == colon) {
+			*colon = '\0';
+			port_text = colon + 1;
+		}
+	}
+	if (*host == '\0' || strlen(host) > 253) {
+		dstring_printf(error, "malformed next hop \"%s\"", nexthop);
+		free(copy);
+		return -1;
+	}
+	for (const char *p = host; *p != '\0'; p++)
+		if (!is_host_character(*p)) {
+			dstring_printf(error, "malformed next hop \"%s\"", nexthop);
+			free(copy);
+			return -1;
+		}
+	if (port_text != NULL && parse_port(port_text, &state->nexthop_port) < 0) {
+		dstring_printf(error, "bad port in next hop \"%s\"", nexthop);
+		free(copy);
+		return -1;
+	}
+	free(state->nexthop_host);
+	state->nexthop_host = xstrdup(host);
+	free(copy);
+	return 0;
+}
+
+/* protocol_families: which of IPv4 and IPv6 inet_protocols allows. */
+static void
+protocol_families(bool *ipv4, bool *ipv6)
+{
+	struct strlist words;
+
+	*ipv4 = *ipv6 = false;
+	strlist_init(&words);
+	strlist_split(&words, var_inet_protocols, ", \t", NULL);
+	for (size_t i = 0; i < words.count; i++) {
+		if (strcasecmp(words.items[i], "all") == 0)
+			*ipv4 = *ipv6 = true;
+		else if (strcasecmp(words.items[i], "ipv4") == 0)
+			*ipv4 = true;
+		else if (strcasecmp(words.items[i], "ipv6") == 0)
+			*ipv6 = true;
+	}
+	strlist_fini(&words);
+	if (!*ipv4 && !*ipv6)
+		*ipv4 = true;
+}
+
+struct target_list {
+	struct smtp_target *items;
+	size_t count, limit;
+};
+
+/*
+ * add_host: the addresses of host, at port, to list. DNS_OK-style
+ * results: 0 some added (or the list is full), 1 not found, 2 temporary.
+ */
+static int
+add_host(struct target_list *list, const char *host, unsigned port, struct dstring *reason)
+{
+	struct addrinfo hints, *found = NULL;
+	bool ipv4, ipv6;
+	int status;
+	size_t added = 0;
+
+	protocol_families(&ipv4, &ipv6);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = ipv4 && ipv6 ? AF_UNSPEC : ipv4 ? AF_INET : AF_INET6;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	status = getaddrinfo(host, NULL, &hints, &found);
+	if (status != 0) {
+		dstring_printf(reason,
+		               "Host or domain name not found. Name service error for "
+		               "name=%s type=A: %s",
+		               host,
+		               status == EAI_NONAME || status == EAI_NODATA ? "Host not found"
+		                                                            : gai_strerror(status));
+		return status == EAI_NONAME || status == EAI_NODATA ? 1 : 2;
+	}
+	for (struct addrinfo *each = found; each != NULL; each = each->ai_next) {
+		struct smtp_target *target;
+
+		if (list->limit > 0 && list->count >= list->limit)
+			break;
+		if (each->ai_addrlen > sizeof(target->sockaddr))
+			continue;
+		list->items = xreallocarray(list->items, list->count + 1, sizeof(*list->items));
+		target = &list->items[list->count];
+		memset(target, 0, sizeof(*target));
+		memcpy(&target->sockaddr, each->ai_addr, each->ai_addrlen);
+		target->sockaddr_length = each->ai_addrlen;
+		if (each->ai_family == AF_INET)
+			((struct sockaddr_in *)&target->sockaddr)->sin_port = htons((uint16_t)port);
+		else if (each->ai_family == AF_INET6)
+			((struct sockaddr_in6 *)&target->sockaddr)->sin6_port =
+			    htons((uint16_t)port);
+		else
+			continue;
+		if (getnameinfo(each->ai_addr, each->ai_addrlen, target->address,
+		                sizeof(target->address), NULL, 0, NI_NUMERICHOST) != 0)
+			continue;
+		memcpy(target->host, host, strlen(host) + 1);
+		target->port = port;
+		list->count++;
+		added++;
+	}
+	freeaddrinfo(found);
+	if (added == 0 && list->count == 0) {
+		dstring_printf(reason,
+		               "Host or domain name not found. Name service error for "
+		               "name=%s type=A: no usable address",
+		               host);
+		return 1;
+	}
+	return 0;
+}
+
+size_t
+smtp_targets_find(struct smtp_state *state, struct smtp_target **targets,
+                  enum delivery_action *action, char dsn[12], struct dstring *reason)
+{
+	struct target_list list = {NULL, 0, (size_t)var_smtp_mx_address_limit};
+	int status;
+
+	*targets = NULL;
+	if (state->is_bracketed) {
+		status = add_host(&list, state->nexthop_host, state->nexthop_port, reason);
+	} else {
+		struct dns_answer answer = {NULL, 0};
+		bool is_null_mx = false;
+		struct dstring error;
+		enum dns_status found;
+
+		dstring_init(&error, 512);
+		found = dns_lookup_mx(state->nexthop_host, &answer, &is_null_mx, &error);
+		if (found == DNS_OK && is_null_mx) {
+			dstring_printf(reason, "Domain %s does not accept mail (nullMX)",
+			               state->nexthop_host);
+			memcpy(dsn, "5.1.0", 6);
+			*action = DELIVERY_BOUNCED;
+			dns_answer_fini(&answer);
+			dstring_fini(&error);
+			return 0;
+		}
+		if (found == DNS_TEMPFAIL) {
+			dstring_printf(reason,
+			               "Host or domain name not found. Name service error "
+			               "for name=%s type=MX: %s",
+			               state->nexthop_host, dstring_str(&error));
+			memcpy(dsn, "4.4.3", 6);
+			*action = DELIVERY_DEFERRED;
+			dns_answer_fini(&answer);
+			dstring_fini(&error);
+			return 0;
+		}
+		if (found == DNS_OK) {
+			status = 1;
+			/* Bounded by DNS_RECORDS_MAX and the address limit. */
+			for (size_t i = 0; i < answer.count; i++) {
+				int one;
+
+				if (answer.records[i].name == NULL ||
+				    *answer.records[i].name == '\0')
+					continue;
+				if (list.limit > 0 && list.count >= list.limit)
+					break;
+				one = add_host(&list, answer.records[i].name, state->nexthop_port,
+				               reason);
+				if (one == 0 || status == 1)
+					status = one;
+			}
+			if (list.count > 0)
+				status = 0;
+		} else {
+			/* No MX: the domain is its own mail server. */
+			status = add_host(&list, state->nexthop_host, state->nexthop_port, reason);
+		}
+		dns_answer_fini(&answer);
+		dstring_fini(&error);
+	}
+	if (list.count > 0) {
+		*targets = list.items;
+		return list.count;
+	}
+	free(list.items);
+	if (status == 1) {
+		memcpy(dsn, "5.4.4", 6);
+		*action = DELIVERY_BOUNCED;
+	} else {
+		memcpy(dsn, "4.4.3", 6);
+		*action = DELIVERY_DEFERRED;
+	}
+	return 0;
+}
+
+/* bind_source: bind fd to smtp_bind_address(6) when set for its family. */
+static int
+bind_source(int fd, int family, struct dstring *error)
+{
+	const char *text = family == AF_INET ? var_smtp_bind_address : var_smtp_bind_address6;
+	struct sockaddr_storage source;
+	socklen_t length;
+
+	if (*text == '\0')
+		return 0;
+	memset(&source, 0, sizeof(source));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&source;
+
+		in->sin_family = AF_INET;
+		length = sizeof(*in);
+		if (inet_pton(AF_INET, text, &in->sin_addr) != 1) {
+			dstring_printf(error, "bad smtp_bind_address \"%s\"", text);
+			return -1;
+		}
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&source;
+
+		in6->sin6_family = AF_INET6;
+		length = sizeof(*in6);
+		if (inet_pton(AF_INET6, text, &in6->sin6_addr) != 1) {
+			dstring_printf(error, "bad smtp_bind_address6 \"%s\"", text);
+			return -1;
+		}
+	}
+	if (bind(fd, (struct sockaddr *)&source, length) < 0) {
+		dstring_printf(error, "bind %s: %s", text, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_connect(const struct smtp_target *target, struct dstring *error)
+{
+	int family = target->sockaddr.ss_family;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int timeout = var_smtp_connect_timeout > 0 ? var_smtp_connect_timeout * 1000 : -1;
+	int code = 0;
+
+	if (fd < 0) {
+		dstring_printf(error, "connect to %s[%s]:%u: socket: %s", target->host,
+		               target->address, target->port, strerror(errno));
+		return -1;
+	}
+	if (bind_source(fd, family, error) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&target->sockaddr, target->sockaddr_length) < 0) {
+		if (errno != EINPROGRESS) {
+			code = errno;
+		} else {
+			struct pollfd watch = {.fd = fd, .events = POLLOUT};
+			int ready;
+
+			do
+				ready = poll(&watch, 1, timeout);
+			while (ready < 0 && errno == EINTR);
+			if (ready == 0) {
+				code = ETIMEDOUT;
+			} else if (ready < 0) {
+				code = errno;
+			} else {
+				socklen_t length = sizeof(code);
+
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length) < 0)
+					code = errno;
+			}
+		}
+	}
+	if (code != 0) {
+		dstring_printf(error, "connect to %s[%s]:%u: %s", target->host, target->address,
+		               target->port,
+		               code == ETIMEDOUT ? "Connection timed out" : strerror(code));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
