@@ -37,6 +37,15 @@ struct durable *cleanup_durable;
 
 enum { READ_CHUNK = 65536 };
 
+/* Clients connected now (the group commit asks whether any is still writing). */
+static unsigned long clients_connected;
+
+unsigned long
+cleanup_clients_connected(void)
+{
+	return clients_connected;
+}
+
 static void client_event(int fd, unsigned events, void *context);
 
 static void
@@ -63,6 +72,7 @@ state_free(struct cleanup_state *state)
 	free(state->recipients);
 	free(state->error_reason);
 	free(state);
+	clients_connected--;
 }
 
 static void
@@ -437,6 +447,7 @@ cleanup_serve(int fd)
 {
 	struct cleanup_state *state = xcalloc(1, sizeof(*state));
 
+	clients_connected++;
 	state->fd = fd;
 	state->temp_fd = -1;
 	state->phase = PHASE_ENVELOPE;

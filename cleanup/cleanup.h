@@ -121,6 +121,9 @@ void cleanup_rewrite_init(void);
 int cleanup_rewrite(const char *address, enum cleanup_address_class address_class, bool qualify,
                     struct dstring *out);
 
+/* cleanup.c: how many clients are connected now. */
+unsigned long cleanup_clients_connected(void);
+
 /* cleanup_commit.c */
 void cleanup_commit_add(struct cleanup_state *state);
 void cleanup_commit_forget(struct cleanup_state *state);

@@ -13,12 +13,19 @@
  * previous batch and the data of the current one. Under load that is one
  * flush (one syncfs) per batch of messages; a lone message costs two.
  * The flush runs from a short timer (COMMIT_DELAY_MS), so every client
- * whose bytes are already readable gets into the batch first.
+ * whose bytes are already readable gets into the batch first, except
+ * when the queue is idle (no flush in the last COMMIT_IDLE_MS) and every
+ * connected client is already waiting for a flush: nobody can join, and
+ * waiting would only add to the reply's latency (a lone message would
+ * pay the delay once per stage). Under load, messages keep arriving
+ * right after flushes and still wait to share one. The second stage of
+ * a batch that nothing new has joined is not delayed either.
  *
  * After each flush that acknowledged messages, one trigger tells the
  * queue manager to scan incoming/ (public/qmgr, never blocking).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -37,7 +44,8 @@
 #include "server.h"
 
 static struct cleanup_state *written, *renamed;
-static bool is_flush_scheduled;
+static bool is_flush_scheduled, is_flush_delayed;
+static uint64_t flush_timer;
 static unsigned long messages_committed;
 
 static void flush_now(void *context);
@@ -48,15 +56,37 @@ static void flush_now(void *context);
  * that connected together are taken in over several turns; a short wait
  * lets them into the same batch (see docs/queue.md, "Group commit").
  */
-enum { COMMIT_DELAY_MS = 1 };
+enum { COMMIT_DELAY_MS = 1, COMMIT_IDLE_MS = 10 };
 
-static void
-schedule_flush(void)
+/* When the last flush ended (event_now_ms), for the idle test above. */
+static int64_t last_flush_end = INT64_MIN / 2;
+
+static unsigned long
+list_length(const struct cleanup_state *list)
 {
-	if (is_flush_scheduled)
+	unsigned long length = 0;
+
+	for (; list != NULL; list = list->next_commit)
+		length++;
+	return length;
+}
+
+/* schedule_flush: is_rename_stage_only: only renamed files wait. */
+static void
+schedule_flush(bool is_rename_stage_only)
+{
+	bool is_busy = !is_rename_stage_only && event_now_ms() - last_flush_end < COMMIT_IDLE_MS;
+	bool can_more_join =
+	    is_busy || list_length(written) + list_length(renamed) < cleanup_clients_connected();
+
+	if (is_flush_scheduled && (is_flush_delayed == can_more_join || !is_flush_delayed))
 		return;
+	if (is_flush_scheduled)
+		event_cancel_timer(server_event_loop(), flush_timer);
 	is_flush_scheduled = true;
-	event_timer(server_event_loop(), COMMIT_DELAY_MS, flush_now, NULL);
+	is_flush_delayed = can_more_join;
+	flush_timer = event_timer(server_event_loop(), can_more_join ? COMMIT_DELAY_MS : 0,
+	                          flush_now, NULL);
 }
 
 void
@@ -65,7 +95,7 @@ cleanup_commit_add(struct cleanup_state *state)
 	durable_add_file(cleanup_durable, state->temp_fd);
 	state->next_commit = written;
 	written = state;
-	schedule_flush();
+	schedule_flush(false);
 }
 
 static void
@@ -188,8 +218,9 @@ flush_now(void *context)
 	log_debug("flush: %lu acknowledged, %lu renamed; %lu sync calls for %lu messages so far",
 	          acknowledged, data_count, durable_sync_calls(cleanup_durable),
 	          messages_committed);
+	last_flush_end = event_now_ms();
 	if (renamed != NULL || written != NULL)
-		schedule_flush();
+		schedule_flush(written == NULL);
 	dstring_fini(&error);
 	dstring_fini(&path);
 }
