@@ -33,7 +33,7 @@ mkdir -p "/etc/netns/$namespace"
 printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' > "/etc/netns/$namespace/resolv.conf"
 in_ns() { ip netns exec "$namespace" "$@"; }
 
-in_ns "$dnsmasq" --no-daemon --no-resolv --no-hosts --listen-address=127.0.0.1 \
+ip netns exec "$namespace" "$dnsmasq" --no-daemon --no-resolv --no-hosts --listen-address=127.0.0.1 \
 	--bind-interfaces --port=53 --log-facility="$work/dnsmasq.log" \
 	--local=/test/ \
 	--mx-host=order.test,high.order.test,20 --mx-host=order.test,low.order.test,10 \
