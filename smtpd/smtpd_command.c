@@ -131,7 +131,7 @@ parse_domain(const char *text, size_t length, size_t *at, struct dstring *out)
 static int
 parse_mailbox(const char *text, size_t length, struct dstring *out)
 {
-	size_t at = 0, local_length = 0;
+	size_t at = 0, local_length = 0, local_start = out->length;
 
 	if (length > 0 && text[0] == '"') {
 		bool is_closed = false;
@@ -167,20 +167,20 @@ parse_mailbox(const char *text, size_t length, struct dstring *out)
 			local_length++;
 		}
 	}
-	if (local_length == 0)
+	/* An address over the output's limit is refused, not cut short. */
+	if (local_length == 0 || out->has_overflowed)
 		return -1;
 	if (at == length) {
 		/* An unqualified user, <postmaster>; a quoted '@' would turn
 		 * into a domain in the internal form. */
-		return memchr(out->data + out->length - local_length, '@', local_length) != NULL
-		           ? -1
-		           : 0;
+		return memchr(out->data + local_start, '@', out->length - local_start) != NULL ? -1
+		                                                                               : 0;
 	}
 	if (text[at] != '@')
 		return -1;
 	at++;
 	dstring_append_char(out, '@');
-	if (parse_domain(text, length, &at, out) < 0)
+	if (parse_domain(text, length, &at, out) < 0 || out->has_overflowed)
 		return -1;
 	return at == length ? 0 : -1;
 }

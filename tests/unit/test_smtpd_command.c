@@ -81,6 +81,16 @@ test_paths(void)
 	memcpy(long_local + 400, "@example.com>", 14);
 	CHECK(strcmp(path_result(long_local, &out), "ERROR") != 0);
 	dstring_fini(&out);
+	/*
+	 * An output string too small for the local part: refused, never read
+	 * past its end (the fuzzer found this; the session's own string is
+	 * large enough, the parser must not rely on it).
+	 */
+	dstring_init(&out, 16);
+	CHECK_STR_EQ(path_result("<unqualified-user-name-longer-than-sixteen>", &out), "ERROR");
+	dstring_reset(&out);
+	CHECK_STR_EQ(path_result("<user-name-longer-than-sixteen@example.com>", &out), "ERROR");
+	dstring_fini(&out);
 }
 
 /* mail_result: the sender, or the reply. */
