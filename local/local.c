@@ -104,7 +104,7 @@ deliver_request(const struct delivery_request *request, struct local_result *res
 {
 	struct local_message message;
 	struct dstring path, error;
-	bool is_marked = false;
+	bool is_marked = false, *is_new = xcalloc(request->recipient_count + 1, sizeof(bool));
 
 	memset(&message, 0, sizeof(message));
 	strlist_init(&message.delivered_to);
@@ -176,7 +176,7 @@ deliver_request(const struct delivery_request *request, struct local_result *res
 				                 "delivered, but cannot mark the queue file: %s",
 				                 strerror(errno));
 			else
-				is_marked = true;
+				is_marked = is_new[i] = true;
 		}
 		strlist_fini(&state.seen);
 		strlist_fini(&state.forward);
@@ -189,8 +189,11 @@ deliver_request(const struct delivery_request *request, struct local_result *res
 			if (results[i].status == LOCAL_SENT)
 				local_result_set(&results[i], LOCAL_DEFERRED, "4.3.0",
 				                 "delivered, but cannot sync the queue file");
+	} else if (is_marked) {
+		local_notify_delivered(request, &message.envelope, message.fd, results, is_new);
 	}
 done:
+	free(is_new);
 	if (message.fd >= 0)
 		close(message.fd);
 	queue_message_fini(&message.envelope);

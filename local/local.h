@@ -292,4 +292,13 @@ bool local_is_local_domain(const char *domain);
 /* local_list_has: whether a parameter's list (allow_mail_to_*) has word. */
 bool local_list_has(const char *list, const char *word);
 
+/*
+ * local_notify_delivered (local_notice.c): after the marks are durable,
+ * one "delivered" notice for the recipients delivered by this request
+ * (is_new) whose NOTIFY asks for success.
+ */
+void local_notify_delivered(const struct delivery_request *request,
+                            const struct queue_message *envelope, int queue_fd,
+                            const struct local_result *results, const bool *is_new);
+
 #endif
