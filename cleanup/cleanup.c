@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "event.h"
 #include "log.h"
 #include "queue_dir.h"
+#include "queue_file.h"
 #include "server.h"
 #include "xalloc.h"
 
@@ -199,11 +201,16 @@ static int
 handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 {
 	int64_t version, flags, uid, arrival;
-	const char *sender, *full_name, *values[9];
-	/* tls_info is kept for the Received: header only, not in the queue file. */
-	static const char *const names[9] = {
+	const char *sender, *full_name, *values[10];
+	int64_t smtputf8;
+	/*
+	 * tls_info is kept for the Received: header only, not in the queue
+	 * file; body is the declared body type (BODY=, sendmail -B), checked
+	 * below because smtp passes it on to the next server.
+	 */
+	static const char *const names[10] = {
 	    "envid",          "ret",         "protocol",      "helo",     "client_name",
-	    "client_address", "sasl_method", "sasl_username", "tls_info",
+	    "client_address", "sasl_method", "sasl_username", "tls_info", "body",
 	};
 	struct dstring rewritten;
 
@@ -213,8 +220,9 @@ handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 	attr_get_string(reader, "full_name", &full_name);
 	attr_get_int(reader, "uid", &uid);
 	attr_get_int(reader, "arrival_time", &arrival);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 10; i++)
 		attr_get_string(reader, names[i], &values[i]);
+	attr_get_int(reader, "smtputf8", &smtputf8);
 	if (attr_reader_end(reader) < 0)
 		return -1;
 	if (version != 1) {
@@ -245,6 +253,13 @@ handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 	}
 	for (int i = 0; i < 9; i++)
 		add_attribute(state, names[i], values[i]);
+	/* Only the two RFC 6152 words; anything else is dropped, not stored. */
+	if (strcasecmp(values[9], "8BITMIME") == 0)
+		add_attribute(state, QUEUE_ATTR_BODY, "8BITMIME");
+	else if (strcasecmp(values[9], "7BIT") == 0)
+		add_attribute(state, QUEUE_ATTR_BODY, "7BIT");
+	if (smtputf8 != 0)
+		add_attribute(state, QUEUE_ATTR_SMTPUTF8, "yes");
 	return 0;
 }
 

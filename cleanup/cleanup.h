@@ -63,7 +63,7 @@ struct cleanup_state {
 	int64_t arrival_microseconds;
 	struct {
 		char *name, *value;
-	} attributes[12];
+	} attributes[16];
 	size_t attribute_count;
 	struct cleanup_recipient *recipients;
 	size_t recipient_count, recipient_capacity;

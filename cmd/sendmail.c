@@ -7,8 +7,9 @@
  * The modes: deliver a message read on standard input (the default, -bm);
  * -bs, an SMTP conversation on standard input and output; -bp, list the
  * queue; -bi (or -I), rebuild the alias database; -q, flush the queue.
- * Options that programs pass and that mean nothing here (-oem, -odb, -om,
- * -B, -G, -U, -h, -L, -p, -X, ...) are accepted and ignored.
+ * -B 8BITMIME (or 7BIT) declares the body type, passed on as BODY= by
+ * smtp. Options that programs pass and that mean nothing here (-oem, -odb,
+ * -om, -G, -U, -h, -L, -p, -X, ...) are accepted and ignored.
  *
  * A message goes to postdrop (sendmail_submit.c), which makes it durable
  * in maildrop/; sendmail exits 0 only after postdrop said so. Exit codes
@@ -64,6 +65,7 @@ struct options {
 	const char *notify;     /* -N */
 	const char *ret;        /* -R */
 	const char *envid;      /* -V */
+	const char *body;       /* -B: "7BIT" or "8BITMIME" */
 	bool is_extract;        /* -t */
 	bool is_ignore_dots;    /* -i, -oi */
 	bool is_verbose;        /* -v */
@@ -75,7 +77,7 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: sendmail [-t] [-i] [-f sender] [-F name] [-C dir] [-N dsn] [-R ret]\n"
-	        "                [-V envid] [-v] [recipient ...] < message\n"
+	        "                [-V envid] [-B 7BIT|8BITMIME] [-v] [recipient ...] < message\n"
 	        "       sendmail -bs | -bp | -bi | -q\n");
 	exit(EX_USAGE);
 }
@@ -114,6 +116,17 @@ static void
 apply_option(struct options *options, char letter, char *argument)
 {
 	switch (letter) {
+	case 'B':
+		/* The body type (RFC 6152), kept so smtp can send BODY=8BITMIME. */
+		if (strcasecmp(argument, "8BITMIME") == 0)
+			options->body = "8BITMIME";
+		else if (strcasecmp(argument, "7BIT") == 0)
+			options->body = "7BIT";
+		else {
+			log_error("-B option needs 8BITMIME or 7BIT");
+			exit(EX_USAGE);
+		}
+		break;
 	case 'b':
 		options->mode = option_mode(argument);
 		break;
@@ -175,7 +188,7 @@ apply_option(struct options *options, char letter, char *argument)
 		log_set_verbose(log_verbose_level() + 1);
 		break;
 	default:
-		/* B, G, U, L, O, X, c, e, h, m, n, p, x: accepted and ignored. */
+		/* G, U, L, O, X, c, e, h, m, n, p, x: accepted and ignored. */
 		break;
 	}
 }
@@ -378,6 +391,7 @@ make_envelope(struct sendmail_envelope *envelope, const struct options *options,
 	envelope->envid = options->envid;
 	envelope->ret = options->ret;
 	envelope->notify = options->notify;
+	envelope->body = options->body;
 	for (int i = options->first_recipient; i < argc; i++)
 		if (add_recipients(&envelope->recipients, argv[i]) < 0)
 			exit(EX_USAGE);

@@ -23,6 +23,7 @@ struct sendmail_envelope {
 	const char *envid;     /* DSN -V, or NULL */
 	const char *ret;       /* DSN -R: "FULL"/"HDRS", or NULL */
 	const char *notify;    /* DSN -N: "NEVER" or "SUCCESS,FAILURE,DELAY" subset */
+	const char *body;      /* -B: "7BIT" or "8BITMIME", or NULL */
 	struct strlist recipients;
 };
 

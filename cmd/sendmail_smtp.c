@@ -57,6 +57,7 @@ reset_transaction(struct session *session)
 	free(session->sender);
 	session->sender = NULL;
 	session->has_sender = false;
+	session->envelope.body = NULL;
 }
 
 /*
@@ -103,7 +104,7 @@ command_mail(struct session *session, const char *arguments)
 		reply(session, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	/* Parameters: SIZE is checked, BODY is taken as it comes, others refused. */
+	/* Parameters: SIZE is checked, BODY is kept (7BIT/8BITMIME), others refused. */
 	while (*parameters != '\0') {
 		size_t length = strcspn(parameters, " ");
 
@@ -115,7 +116,15 @@ command_mail(struct session *session, const char *arguments)
 				reply(session, "552 5.3.4 Message size exceeds fixed limit");
 				return;
 			}
-		} else if (strncasecmp(parameters, "BODY=", 5) != 0) {
+		} else if (length == 13 && strncasecmp(parameters, "BODY=8BITMIME", 13) == 0) {
+			session->envelope.body = "8BITMIME";
+		} else if (length == 9 && strncasecmp(parameters, "BODY=7BIT", 9) == 0) {
+			session->envelope.body = "7BIT";
+		} else if (strncasecmp(parameters, "BODY=", 5) == 0) {
+			free(address);
+			reply(session, "501 5.5.4 Unsupported BODY parameter value");
+			return;
+		} else {
 			free(address);
 			reply(session, "555 5.5.4 Unsupported option");
 			return;

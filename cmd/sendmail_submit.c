@@ -93,9 +93,23 @@ sendmail_submission_start(const struct sendmail_settings *settings,
 	if (envelope->full_name != NULL)
 		result |= maildrop_write_value(writer, MAILDROP_FULL_NAME, envelope->full_name,
 		                               strlen(envelope->full_name));
-	if (envelope->is_extract)
-		result |= maildrop_write_value(writer, MAILDROP_FLAGS, MAILDROP_FLAG_EXTRACT,
-		                               strlen(MAILDROP_FLAG_EXTRACT));
+	if (envelope->is_extract || envelope->body != NULL) {
+		struct dstring flags;
+
+		dstring_init(&flags, DSTRING_NO_LIMIT);
+		if (envelope->is_extract)
+			dstring_append_str(&flags, MAILDROP_FLAG_EXTRACT);
+		if (envelope->body != NULL) {
+			if (envelope->is_extract)
+				dstring_append_str(&flags, " ");
+			dstring_append_str(&flags, strcmp(envelope->body, "8BITMIME") == 0
+			                               ? MAILDROP_FLAG_BODY_8BITMIME
+			                               : MAILDROP_FLAG_BODY_7BIT);
+		}
+		result |= maildrop_write_value(writer, MAILDROP_FLAGS, dstring_str(&flags),
+		                               dstring_length(&flags));
+		dstring_fini(&flags);
+	}
 	if (envelope->envid != NULL)
 		result |= maildrop_write_value(writer, MAILDROP_ENVID, envelope->envid,
 		                               strlen(envelope->envid));

@@ -22,7 +22,7 @@ enum { CONTENT_CHUNK = 65536 };
 enum client_state {
 	STATE_ENVELOPE, /* expecting cleanup_client_envelope */
 	STATE_RECIPIENTS /* envelope sent; recipients or content next */,
-	STATE_SENT,      /* end sent (cleanup_client_send_end); verdict next */
+	STATE_SENT, /* end sent (cleanup_client_send_end); verdict next */
 	STATE_FAILED,
 	STATE_DONE,
 };
@@ -112,7 +112,7 @@ cleanup_client_envelope(struct cleanup_client *client, const struct cleanup_enve
 	    envelope->sender,        envelope->full_name,      envelope->envid,
 	    envelope->ret,           envelope->protocol,       envelope->helo,
 	    envelope->client_name,   envelope->client_address, envelope->sasl_method,
-	    envelope->sasl_username, envelope->tls_info,
+	    envelope->sasl_username, envelope->tls_info,       envelope->body,
 	};
 	struct attr_writer *writer = &client->writer;
 
@@ -143,6 +143,8 @@ cleanup_client_envelope(struct cleanup_client *client, const struct cleanup_enve
 	attr_put_string(writer, "sasl_method", or_empty(envelope->sasl_method));
 	attr_put_string(writer, "sasl_username", or_empty(envelope->sasl_username));
 	attr_put_string(writer, "tls_info", or_empty(envelope->tls_info));
+	attr_put_string(writer, "body", or_empty(envelope->body));
+	attr_put_int(writer, "smtputf8", envelope->is_smtputf8 ? 1 : 0);
 	if (attr_send(client->stream, writer) < 0)
 		return client_io_fail(client, "send envelope");
 	client->state = STATE_RECIPIENTS;

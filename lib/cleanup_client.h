@@ -98,6 +98,13 @@ struct cleanup_envelope {
 	 * the Received: header only (not kept in the queue file).
 	 */
 	const char *tls_info;
+	/*
+	 * The declared body type: "7BIT", "8BITMIME" (MAIL FROM BODY=,
+	 * sendmail -B) or NULL/"" (not declared). Kept in the queue file so
+	 * smtp can send BODY=8BITMIME on.
+	 */
+	const char *body;
+	bool is_smtputf8; /* MAIL FROM SMTPUTF8 (RFC 6531) */
 };
 
 enum cleanup_status {

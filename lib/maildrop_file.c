@@ -34,7 +34,8 @@ static const char *const record_names[MAILDROP_RECORD_TYPES] = {
     [MAILDROP_END] = "end",
 };
 
-static const char *const known_flags[] = {MAILDROP_FLAG_EXTRACT};
+static const char *const known_flags[] = {MAILDROP_FLAG_EXTRACT, MAILDROP_FLAG_BODY_8BITMIME,
+                                          MAILDROP_FLAG_BODY_7BIT};
 static const char *const notify_words[] = {"SUCCESS", "FAILURE", "DELAY"};
 
 const char *

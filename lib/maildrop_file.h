@@ -65,6 +65,9 @@ enum maildrop_record_type {
 
 /* The flags word for sendmail -t: recipients come from To/Cc/Bcc. */
 #define MAILDROP_FLAG_EXTRACT "extract-recipients"
+/* The flags words for sendmail -B 8BITMIME and -B 7BIT: the body type. */
+#define MAILDROP_FLAG_BODY_8BITMIME "body-8bitmime"
+#define MAILDROP_FLAG_BODY_7BIT "body-7bit"
 
 /*
  * Which records a stream holds: a submission (sendmail to postdrop) has no

@@ -59,6 +59,10 @@ struct dstring;
 #define QUEUE_ATTR_CLIENT_ADDRESS "client_address"
 #define QUEUE_ATTR_SASL_METHOD "sasl_method"
 #define QUEUE_ATTR_SASL_USERNAME "sasl_username"
+/* The declared body type, "7BIT" or "8BITMIME" (MAIL FROM BODY=, sendmail -B). */
+#define QUEUE_ATTR_BODY "body"
+/* "yes" when the client asked for SMTPUTF8 (RFC 6531) in MAIL FROM. */
+#define QUEUE_ATTR_SMTPUTF8 "smtputf8"
 
 struct queue_file_writer;
 

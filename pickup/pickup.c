@@ -108,6 +108,7 @@ struct envelope_records {
 	char *sender, *full_name, *envid, *ret;
 	unsigned notify;
 	bool is_extract;
+	const char *body; /* sendmail -B: "8BITMIME", "7BIT" or NULL */
 };
 
 static void
@@ -157,6 +158,11 @@ keep_envelope(struct envelope_records *envelope, const struct maildrop_record *r
 		return;
 	case MAILDROP_FLAGS:
 		envelope->is_extract = strstr(copy, MAILDROP_FLAG_EXTRACT) != NULL;
+		/* The reader checked the words: each is whole and known. */
+		if (strstr(copy, MAILDROP_FLAG_BODY_8BITMIME) != NULL)
+			envelope->body = "8BITMIME";
+		else if (strstr(copy, MAILDROP_FLAG_BODY_7BIT) != NULL)
+			envelope->body = "7BIT";
 		break;
 	case MAILDROP_ENVID:
 		envelope->envid = copy;
@@ -194,6 +200,7 @@ send_envelope(const struct envelope_records *records, struct dstring *error)
 	envelope.envid = records->envid;
 	envelope.ret = records->ret ? records->ret : "";
 	envelope.protocol = "sendmail";
+	envelope.body = records->body;
 	cleanup_client_envelope(client, &envelope);
 	return client;
 }

@@ -25,14 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
+#include "cleanup_client.h"
 #include "config.h"
 #include "delivery.h"
 #include "dstring.h"
 #include "log.h"
 #include "queue_dir.h"
 #include "queue_file.h"
+#include "recipient_log.h"
 #include "server.h"
 #include "smtp.h"
 #include "stream.h"
@@ -366,6 +370,85 @@ mark_delivered(struct smtp_state *state)
 	}
 }
 
+/*
+ * send_relayed_notice: step 5, for the recipients delivered to a server
+ * without DSN that asked for NOTIFY=SUCCESS: one "relayed" notice
+ * (Action: relayed, Status: 2.0.0) to the sender, as Postfix sends. It
+ * comes after the marks are durable, so a failure to queue it (logged)
+ * loses the notice, never repeats the delivery.
+ */
+static void
+send_relayed_notice(struct smtp_state *state)
+{
+	const struct delivery_request *request = state->request;
+	struct recipient_log_entry *entries;
+	struct dstring *texts;
+	size_t count = 0;
+
+	for (size_t i = 0; i < request->recipient_count; i++)
+		if (state->results[i].action == DELIVERY_DELIVERED &&
+		    state->results[i].is_relayed && !state->results[i].is_skipped &&
+		    (request->recipients[i].notify & CLEANUP_NOTIFY_SUCCESS))
+			count++;
+	if (count == 0)
+		return;
+	entries = xcalloc(count, sizeof(*entries));
+	texts = xcalloc(2 * count, sizeof(*texts));
+	count = 0;
+	for (size_t i = 0; i < request->recipient_count; i++) {
+		const struct smtp_result *result = &state->results[i];
+		const struct queue_recipient *recipient =
+		    &state->message.recipients[request->recipients[i].queue_index];
+		struct dstring *reason = &texts[2 * count], *diagnostic = &texts[2 * count + 1];
+
+		if (result->action != DELIVERY_DELIVERED || !result->is_relayed ||
+		    result->is_skipped || !(request->recipients[i].notify & CLEANUP_NOTIFY_SUCCESS))
+			continue;
+		dstring_init(reason, DELIVERY_REASON_MAX + 512);
+		dstring_init(diagnostic, DELIVERY_REASON_MAX + 16);
+		/* Postfix's words: "delivery via mx.example[192.0.2.1]:25: 250 2.0.0 Ok". */
+		dstring_printf(reason, "delivery via %s: %s", result->relay, result->reason);
+		dstring_printf(diagnostic, "smtp; %s", result->reason);
+		entries[count] = (struct recipient_log_entry){
+		    .queue_index = request->recipients[i].queue_index,
+		    .address = recipient->address,
+		    .original = recipient->original,
+		    .orcpt = recipient->orcpt,
+		    .notify = recipient->notify,
+		    .action = "relayed",
+		    .dsn = result->dsn,
+		    .reason = dstring_str(reason),
+		    .relay = result->relay,
+		    .diagnostic = dstring_str(diagnostic),
+		    .remote_mta = "",
+		    .time = (int64_t)time(NULL),
+		};
+		count++;
+	}
+	{
+		struct bounce_request notice = {
+		    .kind = BOUNCE_SUCCESS,
+		    .message = &state->message,
+		    .queue_fd = state->fd,
+		    .entries = entries,
+		    .entry_count = count,
+		    .cleanup_path = CLEANUP_CLIENT_SERVICE_PATH,
+		};
+		struct bounce_result outcome;
+		struct dstring error;
+
+		dstring_init(&error, 1024);
+		if (bounce_notify(&notice, &outcome, &error) < 0)
+			log_warning("%s: sender delivery status notification not sent: %s",
+			            request->queue_id, dstring_str(&error));
+		dstring_fini(&error);
+	}
+	for (size_t i = 0; i < 2 * count; i++)
+		dstring_fini(&texts[i]);
+	free(texts);
+	free(entries);
+}
+
 static void
 smtp_serve(int fd)
 {
@@ -388,6 +471,8 @@ smtp_serve(int fd)
 	if (open_message(&state) == 0 && state.pending > 0)
 		deliver(&state);
 	mark_delivered(&state);
+	if (state.fd >= 0)
+		send_relayed_notice(&state);
 	for (size_t i = 0; i < request.recipient_count; i++) {
 		struct smtp_result *result = &state.results[i];
 		struct delivery_result reply = {

@@ -36,6 +36,12 @@ struct smtp_result {
 	bool is_settled;  /* an outcome was set: not touched again */
 	bool is_accepted; /* RCPT TO got 2xx in the current transaction */
 	bool is_skipped;  /* already done or locked out: not sent to the server */
+	/*
+	 * Delivered to a server that did not announce DSN: a NOTIFY=SUCCESS
+	 * recipient gets a "relayed" notice from us (the server cannot send
+	 * one), as Postfix does.
+	 */
+	bool is_relayed;
 	enum delivery_action action;
 	char dsn[12];
 	char *reason;

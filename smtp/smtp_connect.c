@@ -6,8 +6,11 @@
  * "domain:port" are looked up as MX records (lowest preference first,
  * random among equals, as lib/dns gives them); a domain without MX
  * records is its own server (its A/AAAA records); a null MX (RFC 7505)
- * bounces. Each server's addresses come from the system resolver, kept
- * to the families of inet_protocols, and the whole list stops at
+ * bounces. Each server's addresses come from lib/dns (A, AAAA) or the
+ * system resolver as smtp_host_lookup says ("dns", the default; "native";
+ * "dns, native": the system resolver for names DNS does not know), kept
+ * to the families of inet_protocols; an address literal is used as is.
+ * A temporary DNS failure defers, never bounces. The whole list stops at
  * smtp_mx_address_limit addresses.
  *
  * What it trusts: the next hop comes from qmgr's resolver (checked there
@@ -174,12 +177,179 @@ struct target_list {
 	size_t count, limit;
 };
 
+/* The results of one host's address lookup (the order matters: worse last). */
+enum host_result {
+	HOST_FOUND,    /* addresses added (or the list was already full) */
+	HOST_NOTFOUND, /* no such host, or no address of a family we use */
+	HOST_TEMPFAIL, /* try again later */
+};
+
+/* smtp_host_lookup words (Postfix's): DNS, the system resolver, or both. */
+enum {
+	HOST_LOOKUP_DNS = 1 << 0,
+	HOST_LOOKUP_NATIVE = 1 << 1,
+};
+
 /*
- * add_host: the addresses of host, at port, to list. DNS_OK-style
- * results: 0 some added (or the list is full), 1 not found, 2 temporary.
+ * host_lookup_mask: smtp_host_lookup as bits. smtp_dns_support_level =
+ * disabled means the system resolver only, as in Postfix; an empty or
+ * unreadable setting means dns, the default.
+ */
+static unsigned
+host_lookup_mask(void)
+{
+	struct strlist words;
+	unsigned mask = 0;
+
+	if (strcasecmp(var_smtp_dns_support_level, "disabled") == 0)
+		return HOST_LOOKUP_NATIVE;
+	strlist_init(&words);
+	strlist_split(&words, var_smtp_host_lookup, ", \t", NULL);
+	for (size_t i = 0; i < words.count; i++) {
+		if (strcasecmp(words.items[i], "dns") == 0)
+			mask |= HOST_LOOKUP_DNS;
+		else if (strcasecmp(words.items[i], "native") == 0)
+			mask |= HOST_LOOKUP_NATIVE;
+		else
+			log_warning("smtp_host_lookup: unknown word \"%s\" ignored",
+			            words.items[i]);
+	}
+	strlist_fini(&words);
+	return mask != 0 ? mask : HOST_LOOKUP_DNS;
+}
+
+/* is_host_name: a name we may look up and log (an MX exchange is DNS data). */
+static bool
+is_host_name(const char *name)
+{
+	size_t length = strlen(name);
+
+	if (length == 0 || length > 253)
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!is_host_character(*p) || *p == ':')
+			return false;
+	return true;
+}
+
+/*
+ * add_target: one address of host to list, unless the list is full or
+ * the family is not one inet_protocols allows. Returns true when added.
+ */
+static bool
+add_target(struct target_list *list, const char *host, unsigned port,
+           const struct sockaddr *address, socklen_t address_length)
+{
+	struct smtp_target *target;
+	bool ipv4, ipv6;
+
+	protocol_families(&ipv4, &ipv6);
+	if (list->limit > 0 && list->count >= list->limit)
+		return false;
+	if ((address->sa_family == AF_INET && !ipv4) || (address->sa_family == AF_INET6 && !ipv6) ||
+	    (address->sa_family != AF_INET && address->sa_family != AF_INET6))
+		return false;
+	if (address_length > sizeof(list->items[0].sockaddr) ||
+	    strlen(host) >= sizeof(target->host))
+		return false;
+	list->items = xreallocarray(list->items, list->count + 1, sizeof(*list->items));
+	target = &list->items[list->count];
+	memset(target, 0, sizeof(*target));
+	memcpy(&target->sockaddr, address, address_length);
+	target->sockaddr_length = address_length;
+	if (address->sa_family == AF_INET)
+		((struct sockaddr_in *)&target->sockaddr)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&target->sockaddr)->sin6_port = htons((uint16_t)port);
+	if (getnameinfo(address, address_length, target->address, sizeof(target->address), NULL, 0,
+	                NI_NUMERICHOST) != 0)
+		return false;
+	memcpy(target->host, host, strlen(host) + 1);
+	target->port = port;
+	list->count++;
+	return true;
+}
+
+/*
+ * add_literal: text as an IPv4 or IPv6 address literal. Returns 1 when
+ * added, 0 when it is one but was not added (list full, family not in
+ * inet_protocols), -1 when text is not an address literal.
  */
 static int
-add_host(struct target_list *list, const char *host, unsigned port, struct dstring *reason)
+add_literal(struct target_list *list, const char *host, const char *text, unsigned port)
+{
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+
+	memset(&in, 0, sizeof(in));
+	memset(&in6, 0, sizeof(in6));
+	if (inet_pton(AF_INET, text, &in.sin_addr) == 1) {
+		in.sin_family = AF_INET;
+		return add_target(list, host, port, (struct sockaddr *)&in, sizeof(in)) ? 1 : 0;
+	}
+	if (inet_pton(AF_INET6, text, &in6.sin6_addr) == 1) {
+		in6.sin6_family = AF_INET6;
+		return add_target(list, host, port, (struct sockaddr *)&in6, sizeof(in6)) ? 1 : 0;
+	}
+	return -1;
+}
+
+/*
+ * add_dns: host's A and AAAA records through lib/dns, for the families
+ * of inet_protocols (A first). Some address found is HOST_FOUND even when
+ * the other family's lookup failed; otherwise a temporary failure of
+ * either lookup is HOST_TEMPFAIL (the mail is deferred, never bounced).
+ */
+static enum host_result
+add_dns(struct target_list *list, const char *host, unsigned port, struct dstring *reason)
+{
+	static const int types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+	bool ipv4, ipv6, is_tempfail = false, has_reason = false;
+	size_t added = 0;
+	struct dstring error;
+
+	protocol_families(&ipv4, &ipv6);
+	dstring_init(&error, 512);
+	for (int i = 0; i < 2; i++) {
+		struct dns_answer answer = {NULL, 0};
+		enum dns_status found;
+
+		if ((types[i] == DNS_TYPE_A && !ipv4) || (types[i] == DNS_TYPE_AAAA && !ipv6))
+			continue;
+		dstring_reset(&error);
+		found = dns_lookup(host, types[i], &answer, &error);
+		if (found == DNS_OK) {
+			/* At most DNS_RECORDS_MAX records; the list limit stops earlier. */
+			for (size_t j = 0; j < answer.count; j++)
+				if (add_literal(list, host, answer.records[j].address, port) == 1)
+					added++;
+		} else if (found == DNS_TEMPFAIL || !has_reason) {
+			if (found == DNS_TEMPFAIL)
+				is_tempfail = true;
+			if (found == DNS_TEMPFAIL || !is_tempfail) {
+				dstring_printf(reason,
+				               "Host or domain name not found. Name service error "
+				               "for name=%s type=%s: %s",
+				               host, dns_type_name(types[i]), dstring_str(&error));
+				has_reason = true;
+			}
+		}
+		dns_answer_fini(&answer);
+	}
+	dstring_fini(&error);
+	if (added > 0 || (list->limit > 0 && list->count >= list->limit))
+		return HOST_FOUND;
+	if (!has_reason)
+		dstring_printf(reason,
+		               "Host or domain name not found. Name service error for name=%s "
+		               "type=A: no usable address",
+		               host);
+	return is_tempfail ? HOST_TEMPFAIL : HOST_NOTFOUND;
+}
+
+/* add_native: host's addresses from the system resolver (/etc/hosts too). */
+static enum host_result
+add_native(struct target_list *list, const char *host, unsigned port, struct dstring *reason)
 {
 	struct addrinfo hints, *found = NULL;
 	bool ipv4, ipv6;
@@ -193,50 +363,62 @@ add_host(struct target_list *list, const char *host, unsigned port, struct dstri
 	hints.ai_protocol = IPPROTO_TCP;
 	status = getaddrinfo(host, NULL, &hints, &found);
 	if (status != 0) {
+		bool is_notfound = status == EAI_NONAME || status == EAI_NODATA;
+
 		dstring_printf(reason,
 		               "Host or domain name not found. Name service error for "
 		               "name=%s type=A: %s",
-		               host,
-		               status == EAI_NONAME || status == EAI_NODATA ? "Host not found"
-		                                                            : gai_strerror(status));
-		return status == EAI_NONAME || status == EAI_NODATA ? 1 : 2;
+		               host, is_notfound ? "Host not found" : gai_strerror(status));
+		return is_notfound ? HOST_NOTFOUND : HOST_TEMPFAIL;
 	}
-	for (struct addrinfo *each = found; each != NULL; each = each->ai_next) {
-		struct smtp_target *target;
-
-		if (list->limit > 0 && list->count >= list->limit)
-			break;
-		if (each->ai_addrlen > sizeof(target->sockaddr))
-			continue;
-		list->items = xreallocarray(list->items, list->count + 1, sizeof(*list->items));
-		target = &list->items[list->count];
-		memset(target, 0, sizeof(*target));
-		memcpy(&target->sockaddr, each->ai_addr, each->ai_addrlen);
-		target->sockaddr_length = each->ai_addrlen;
-		if (each->ai_family == AF_INET)
-			((struct sockaddr_in *)&target->sockaddr)->sin_port = htons((uint16_t)port);
-		else if (each->ai_family == AF_INET6)
-			((struct sockaddr_in6 *)&target->sockaddr)->sin6_port =
-			    htons((uint16_t)port);
-		else
-			continue;
-		if (getnameinfo(each->ai_addr, each->ai_addrlen, target->address,
-		                sizeof(target->address), NULL, 0, NI_NUMERICHOST) != 0)
-			continue;
-		memcpy(target->host, host, strlen(host) + 1);
-		target->port = port;
-		list->count++;
-		added++;
-	}
+	for (struct addrinfo *each = found; each != NULL; each = each->ai_next)
+		if (add_target(list, host, port, each->ai_addr, each->ai_addrlen))
+			added++;
 	freeaddrinfo(found);
-	if (added == 0 && list->count == 0) {
-		dstring_printf(reason,
-		               "Host or domain name not found. Name service error for "
-		               "name=%s type=A: no usable address",
-		               host);
-		return 1;
+	if (added > 0 || (list->limit > 0 && list->count >= list->limit))
+		return HOST_FOUND;
+	dstring_printf(reason,
+	               "Host or domain name not found. Name service error for "
+	               "name=%s type=A: no usable address",
+	               host);
+	return HOST_NOTFOUND;
+}
+
+/*
+ * add_host: the addresses of host, at port, to list, as Postfix's
+ * smtp_addr_one: an address literal as it is; else DNS when
+ * smtp_host_lookup has "dns" (a temporary failure stands: deferred);
+ * then, when it has "native" and DNS found nothing, the system resolver.
+ */
+static enum host_result
+add_host(struct target_list *list, const char *host, unsigned port, struct dstring *reason)
+{
+	unsigned mask = host_lookup_mask();
+	enum host_result result = HOST_NOTFOUND;
+
+	switch (add_literal(list, host, host, port)) {
+	case 1:
+		return HOST_FOUND;
+	case 0:
+		if (list->limit > 0 && list->count >= list->limit)
+			return HOST_FOUND;
+		dstring_printf(reason, "address %s: not of a protocol in inet_protocols", host);
+		return HOST_NOTFOUND;
+	default:
+		break;
 	}
-	return 0;
+	if (!is_host_name(host)) {
+		dstring_printf(reason, "malformed host name \"%s\"", host);
+		return HOST_NOTFOUND;
+	}
+	if (mask & HOST_LOOKUP_DNS) {
+		result = add_dns(list, host, port, reason);
+		if (result != HOST_NOTFOUND)
+			return result;
+	}
+	if (mask & HOST_LOOKUP_NATIVE)
+		result = add_native(list, host, port, reason);
+	return result;
 }
 
 size_t
@@ -244,7 +426,7 @@ smtp_targets_find(struct smtp_state *state, struct smtp_target **targets,
                   enum delivery_action *action, char dsn[12], struct dstring *reason)
 {
 	struct target_list list = {NULL, 0, (size_t)var_smtp_mx_address_limit};
-	int status;
+	enum host_result status;
 
 	*targets = NULL;
 	if (state->is_bracketed) {
@@ -278,23 +460,41 @@ smtp_targets_find(struct smtp_state *state, struct smtp_target **targets,
 			return 0;
 		}
 		if (found == DNS_OK) {
-			status = 1;
+			/*
+			 * RFC 5321 5.1: the MX hosts in preference order (random
+			 * among equals, from lib/dns), each host's addresses in
+			 * turn. A host whose addresses cannot be found is skipped;
+			 * when none is left, the worst failure decides (a
+			 * temporary one defers) and its reason stands.
+			 */
+			struct dstring one_reason;
+
+			dstring_init(&one_reason, DELIVERY_REASON_MAX);
+			status = HOST_NOTFOUND;
 			/* Bounded by DNS_RECORDS_MAX and the address limit. */
 			for (size_t i = 0; i < answer.count; i++) {
-				int one;
+				enum host_result one;
 
 				if (answer.records[i].name == NULL ||
 				    *answer.records[i].name == '\0')
 					continue;
 				if (list.limit > 0 && list.count >= list.limit)
 					break;
+				dstring_reset(&one_reason);
 				one = add_host(&list, answer.records[i].name, state->nexthop_port,
-				               reason);
-				if (one == 0 || status == 1)
+				               &one_reason);
+				if (one == HOST_FOUND)
+					continue;
+				log_info("%s: MX host %s: %s", state->request->queue_id,
+				         answer.records[i].name, dstring_str(&one_reason));
+				if (one >= status) {
 					status = one;
+					dstring_set(reason, dstring_str(&one_reason));
+				}
 			}
+			dstring_fini(&one_reason);
 			if (list.count > 0)
-				status = 0;
+				status = HOST_FOUND;
 		} else {
 			/* No MX: the domain is its own mail server. */
 			status = add_host(&list, state->nexthop_host, state->nexthop_port, reason);
@@ -307,12 +507,12 @@ smtp_targets_find(struct smtp_state *state, struct smtp_target **targets,
 		return list.count;
 	}
 	free(list.items);
-	if (status == 1) {
-		memcpy(dsn, "5.4.4", 6);
-		*action = DELIVERY_BOUNCED;
-	} else {
+	if (status == HOST_TEMPFAIL) {
 		memcpy(dsn, "4.4.3", 6);
 		*action = DELIVERY_DEFERRED;
+	} else {
+		memcpy(dsn, "5.4.4", 6);
+		*action = DELIVERY_BOUNCED;
 	}
 	return 0;
 }

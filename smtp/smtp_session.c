@@ -479,12 +479,16 @@ command_mail(struct session *session, struct dstring *out, bool needs_utf8)
 
 	dstring_printf(out, "MAIL FROM:<%s>", request->sender);
 	/*
-	 * BODY=8BITMIME when the message was declared so: the queue file's
-	 * "body" attribute, once smtpd and sendmail record it (the server's
-	 * reply to a message received without a declaration is 7BIT as is).
+	 * BODY=8BITMIME when the message was declared so (the queue file's
+	 * "body" attribute: MAIL FROM BODY= at smtpd, sendmail -B) and the
+	 * server offers 8BITMIME. To a server without 8BITMIME the content
+	 * goes as is, unconverted, as Postfix does with its default
+	 * disable_mime_output_conversion; an undeclared body is sent without
+	 * BODY=, as received.
 	 */
 	{
-		const char *body = queue_message_attribute(&session->state->message, "body");
+		const char *body =
+		    queue_message_attribute(&session->state->message, QUEUE_ATTR_BODY);
 
 		if (body != NULL && strcasecmp(body, "8BITMIME") == 0 &&
 		    (session->features & SMTP_FEATURE_8BITMIME))
@@ -500,7 +504,14 @@ command_mail(struct session *session, struct dstring *out, bool needs_utf8)
 			put_xtext(out, request->envid);
 		}
 	}
-	if (needs_utf8)
+	/*
+	 * SMTPUTF8 when an envelope address needs it, or when the client
+	 * asked for it and the server offers it (a server without it gets the
+	 * ASCII envelope without the keyword, as Postfix does).
+	 */
+	if (needs_utf8 ||
+	    ((session->features & SMTP_FEATURE_SMTPUTF8) &&
+	     queue_message_attribute(&session->state->message, QUEUE_ATTR_SMTPUTF8) != NULL))
 		dstring_append_str(out, " SMTPUTF8");
 	dstring_append_str(out, "\r\n");
 }
@@ -559,8 +570,12 @@ settle_accepted(struct session *session, enum delivery_action action, const char
 	struct smtp_state *state = session->state;
 
 	for (size_t i = 0; i < state->request->recipient_count; i++)
-		if (state->results[i].is_accepted)
+		if (state->results[i].is_accepted && !state->results[i].is_settled) {
 			smtp_settle(state, i, action, dsn, session->relay, "%s", reason);
+			/* NOTIFY was not passed on: the success notice is ours to send. */
+			state->results[i].is_relayed =
+			    action == DELIVERY_DELIVERED && !(session->features & SMTP_FEATURE_DSN);
+		}
 }
 
 /*

@@ -65,6 +65,11 @@ smtpd_cleanup_open(struct smtpd_session *session)
 	envelope.sasl_method = session->sasl_method;
 	envelope.sasl_username = session->sasl_username;
 	envelope.tls_info = session->tls_info;
+	/* Passed on so smtp can announce BODY=8BITMIME to the next server. */
+	envelope.body = session->mail.body == SMTPD_BODY_8BITMIME ? "8BITMIME"
+	                : session->mail.body == SMTPD_BODY_7BIT   ? "7BIT"
+	                                                          : NULL;
+	envelope.is_smtputf8 = session->mail.is_smtputf8;
 	cleanup_client_envelope(session->cleanup, &envelope);
 	return 0;
 }

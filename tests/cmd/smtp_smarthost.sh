@@ -118,7 +118,9 @@ make_smtp_instance \
 	"smtp_sasl_security_options = noanonymous" \
 	"smtp_tls_security_level = verify" \
 	"smtp_tls_policy_maps = inline:{ {[localhost]:$good_port = secure match=nexthop:dot-nexthop}, {[127.0.0.1]:$good_port = secure match=wrong.example} }" \
-	"smtp_tls_CAfile = $work/certs/ca.pem"
+	"smtp_tls_CAfile = $work/certs/ca.pem" \
+	"smtp_host_lookup = dns, native"
+# localhost is in /etc/hosts, not in DNS: "dns, native", as with Postfix.
 printf '[localhost]:%s relayuser:wrong\nlocalhost relayuser:s3cret\n' "$good_port" > "$etc/sasl_passwd"
 hk map "hash:$etc/sasl_passwd"
 expect_status "map" 0 $?

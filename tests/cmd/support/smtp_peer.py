@@ -10,6 +10,10 @@ unstuffed) and DIR/N.env (MAIL FROM, then one RCPT TO per line, with the
 ESMTP parameters). DIR/control, read at each RCPT, holds lines
 "WORD CODE TEXT": a recipient containing WORD gets that reply.
 
+MODE "maildir": aiosmtpd's own Mailbox handler, a mailbox owner's
+Maildir at DIR/Maildir (Python's mailbox module reads it); aiosmtpd adds
+X-MailFrom and X-RcptTo headers with the envelope.
+
 Other modes are misbehaving servers written here, raw on a socket:
   garbage     answers the greeting with bytes that are no SMTP reply
   longreply   answers EHLO with a 10,000-line reply
@@ -21,6 +25,9 @@ Other modes are misbehaving servers written here, raw on a socket:
               with garbage
   record      a well-behaved server offering PIPELINING, SIZE, DSN, SMTPUTF8
               and 8BITMIME; RCPT TO replies from DIR/control as for "sink"
+  plain       like record, but offering only PIPELINING and SIZE (no
+              8BITMIME, DSN or SMTPUTF8); each message's DATA bytes (as
+              received, CR LF, dots still stuffed) go to DIR/N.raw
 Each connection of these modes is recorded in DIR/log (commands seen).
 """
 import os
@@ -100,6 +107,19 @@ def run_sink():
         time.sleep(3600)
 
 
+def run_maildir():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Mailbox
+
+    port = listen_port or free_port()
+    controller = Controller(Mailbox(os.path.join(directory, "Maildir")),
+                            hostname=listen_address, port=port)
+    controller.start()
+    write_port(port)
+    while True:
+        time.sleep(3600)
+
+
 def log(text):
     with lock:
         with open(os.path.join(directory, "log"), "a") as out:
@@ -136,9 +156,12 @@ def serve_raw(connection):
             send(b"250-" + b"x" * 100000 + b"\r\n250 end\r\n")
             command()
             return
-        send(b"250-peer.test\r\n250-SIZE 10000000\r\n250-DSN\r\n250-SMTPUTF8\r\n"
-             + (b"250-STARTTLS\r\n" if mode == "badtls" else b"")
-             + b"250-8BITMIME\r\n250 PIPELINING\r\n")
+        if mode == "plain":
+            send(b"250-peer.test\r\n250-SIZE 10000000\r\n250 PIPELINING\r\n")
+        else:
+            send(b"250-peer.test\r\n250-SIZE 10000000\r\n250-DSN\r\n250-SMTPUTF8\r\n"
+                 + (b"250-STARTTLS\r\n" if mode == "badtls" else b"")
+                 + b"250-8BITMIME\r\n250 PIPELINING\r\n")
         while True:
             line = command()
             if line.startswith("MAIL"):
@@ -166,6 +189,7 @@ def serve_raw(connection):
                     connection.shutdown(socket.SHUT_RDWR)
                     return
                 size = 0
+                received = []
                 while True:
                     data = reader.readline(65536)
                     if not data:
@@ -173,7 +197,16 @@ def serve_raw(connection):
                     if data == b".\r\n":
                         break
                     size += len(data)
+                    received.append(data)
                 log("data %d bytes" % size)
+                if mode == "plain":
+                    with lock:
+                        counter[0] += 1
+                        number = counter[0]
+                    base = os.path.join(directory, "%d" % number)
+                    with open(base + ".tmp", "wb") as raw:
+                        raw.write(b"".join(received))
+                    os.rename(base + ".tmp", base + ".raw")
                 send(b"250 2.0.0 Ok: queued as RAW\r\n")
             elif line.startswith("STARTTLS") and mode == "badtls":
                 send(b"220 2.0.0 Ready to start TLS\r\n")
@@ -203,5 +236,7 @@ def run_raw():
 
 if mode == "sink":
     run_sink()
+elif mode == "maildir":
+    run_maildir()
 else:
     run_raw()
