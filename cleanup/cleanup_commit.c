@@ -19,7 +19,10 @@
  * waiting would only add to the reply's latency (a lone message would
  * pay the delay once per stage). Under load, messages keep arriving
  * right after flushes and still wait to share one. The second stage of
- * a batch that nothing new has joined is not delayed either.
+ * a batch that nothing new has joined is not delayed either. And while
+ * connections wait in the listen queue (the skeleton accepts one per
+ * turn of the loop) the flush waits for them to join, up to
+ * COMMIT_WAIT_MAX_MS.
  *
  * After each flush that acknowledged messages, one trigger tells the
  * queue manager to scan incoming/ (public/qmgr, never blocking).
@@ -56,7 +59,14 @@ static void flush_now(void *context);
  * that connected together are taken in over several turns; a short wait
  * lets them into the same batch (see docs/queue.md, "Group commit").
  */
-enum { COMMIT_DELAY_MS = 1, COMMIT_IDLE_MS = 10 };
+enum { COMMIT_DELAY_MS = 1, COMMIT_IDLE_MS = 10, COMMIT_WAIT_MAX_MS = 5 };
+
+/*
+ * When the oldest message now waiting for a flush joined. While clients
+ * wait in the listen queue (one is accepted per turn of the loop), the
+ * flush waits for them, up to COMMIT_WAIT_MAX_MS after that.
+ */
+static int64_t batch_started;
 
 /* When the last flush ended (event_now_ms), for the idle test above. */
 static int64_t last_flush_end = INT64_MIN / 2;
@@ -93,6 +103,8 @@ void
 cleanup_commit_add(struct cleanup_state *state)
 {
 	durable_add_file(cleanup_durable, state->temp_fd);
+	if (written == NULL && renamed == NULL)
+		batch_started = event_now_ms();
 	state->next_commit = written;
 	written = state;
 	schedule_flush(false);
@@ -157,6 +169,10 @@ flush_now(void *context)
 	int status;
 
 	(void)context;
+	if (server_has_waiting_clients() && event_now_ms() - batch_started < COMMIT_WAIT_MAX_MS) {
+		flush_timer = event_timer(server_event_loop(), 0, flush_now, NULL);
+		return;
+	}
 	is_flush_scheduled = false;
 	written = renamed = NULL;
 	dstring_init(&error, 1000);
@@ -218,7 +234,7 @@ flush_now(void *context)
 	log_debug("flush: %lu acknowledged, %lu renamed; %lu sync calls for %lu messages so far",
 	          acknowledged, data_count, durable_sync_calls(cleanup_durable),
 	          messages_committed);
-	last_flush_end = event_now_ms();
+	last_flush_end = batch_started = event_now_ms();
 	if (renamed != NULL || written != NULL)
 		schedule_flush(written == NULL);
 	dstring_fini(&error);

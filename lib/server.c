@@ -78,6 +78,16 @@ server_service_name(void)
 	return server.service != NULL ? server.service : server.name;
 }
 
+bool
+server_has_waiting_clients(void)
+{
+	struct pollfd fds[LISTEN_COUNT_MAX];
+
+	for (int i = 0; i < server.listen_count; i++)
+		fds[i] = (struct pollfd){.fd = server.listen_fds[i], .events = POLLIN};
+	return poll(fds, (nfds_t)server.listen_count, 0) > 0;
+}
+
 struct event_loop *
 server_event_loop(void)
 {

@@ -120,6 +120,13 @@ int server_main(int argc, char **argv, const char *name, enum server_kind kind,
 /* The event loop the skeleton runs on (for SERVER_MULTI daemons' clients). */
 struct event_loop *server_event_loop(void);
 
+/*
+ * server_has_waiting_clients: whether a connection waits to be accepted
+ * on a listening socket now (the skeleton accepts one per turn of the
+ * event loop): for a daemon that would rather let it join a batch.
+ */
+bool server_has_waiting_clients(void);
+
 /* SERVER_MULTI: the client on fd is finished; the skeleton stops watching
  * fd in the event loop and closes it. */
 void server_client_done(int fd);
