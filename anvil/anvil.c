@@ -1,5 +1,6 @@
 /*
- * anvil - the connection count and rate server. smtpd runs a process per
+ * anvil - the connection count and rate server (and the message,
+ * recipient and AUTH rates). smtpd runs a process per
  * connection, so the counts behind smtpd_client_connection_count_limit
  * and smtpd_client_connection_rate_limit live here, in one process
  * (Postfix's anvil(8)).
@@ -9,6 +10,9 @@
  *
  *   request=connect    service address  ->  status count rate
  *   request=disconnect service address  ->  status count rate
+ *   request=message    service address  ->  status 0 rate   (also
+ *   request=recipient, request=auth: the rates of those events, counted
+ *   only for a client this connection holds a connect for)
  *
  * Each connection remembers what it counted (at most ANVIL_HOLDS_MAX
  * connects not yet disconnected); when it closes, for any reason, those
@@ -62,6 +66,9 @@ struct anvil_connection {
 };
 
 static struct anvil_table *anvil_table;
+
+/* The request names of enum anvil_event, also their words in the statistics. */
+static const char *const event_names[ANVIL_EVENTS] = {"message", "recipient", "auth"};
 
 static void connection_event(int fd, unsigned events, void *context);
 
@@ -192,6 +199,25 @@ handle_request(struct anvil_connection *connection, const void *payload, size_t 
 		connection->holds[connection->hold_count++] = entry;
 		log_debug("connect %s:%s count=%u rate=%u", service, address, count, rate);
 		queue_reply(connection, ANVIL_STATUS_OK, count, rate);
+		return;
+	}
+	for (int kind = 0; kind < ANVIL_EVENTS; kind++) {
+		if (strcmp(request, event_names[kind]) != 0)
+			continue;
+		/* Counted for a client this connection holds, so never a
+		 * new entry: the table stays bounded by the connections. */
+		for (size_t i = 0; i < connection->hold_count; i++) {
+			struct anvil_entry *entry = connection->holds[i];
+
+			if (!anvil_table_matches(entry, service, address))
+				continue;
+			anvil_table_event(anvil_table, entry, (enum anvil_event)kind, now, &rate);
+			log_debug("%s %s:%s rate=%u", request, service, address, rate);
+			queue_reply(connection, ANVIL_STATUS_OK, 0, rate);
+			return;
+		}
+		log_warning("%s %s:%s: not connected", request, service, address);
+		queue_reply(connection, ANVIL_STATUS_FAIL, 0, 0);
 		return;
 	}
 	if (strcmp(request, "disconnect") == 0) {
@@ -333,6 +359,14 @@ log_statistics(void)
 		format_time(when, sizeof when, statistics->max_count_time);
 		log_info("statistics: max connection count %u for (%s) at %s",
 		         statistics->max_count, statistics->max_count_key, when);
+	}
+	for (int kind = 0; kind < ANVIL_EVENTS; kind++) {
+		if (statistics->max_event_rate[kind] == 0)
+			continue;
+		format_time(when, sizeof when, statistics->max_event_time[kind]);
+		log_info("statistics: max %s rate %u/%ds for (%s) at %s", event_names[kind],
+		         statistics->max_event_rate[kind], var_anvil_rate_time_unit,
+		         statistics->max_event_key[kind], when);
 	}
 	if (statistics->max_entries > 0) {
 		format_time(when, sizeof when, statistics->max_entries_time);

@@ -22,9 +22,10 @@ struct anvil_entry {
 	char *service;
 	char *address;
 	uint32_t hash;
-	unsigned count;       /* connections open now */
-	unsigned rate;        /* connections in the window */
-	int64_t window_start; /* ms */
+	unsigned count;                    /* connections open now */
+	unsigned rate;                     /* connections in the window */
+	unsigned event_rate[ANVIL_EVENTS]; /* messages, recipients, AUTHs in the window */
+	int64_t window_start;              /* ms */
 	struct anvil_entry *bucket_next;
 	struct anvil_entry *idle_previous, *idle_next;
 	bool is_idle;
@@ -161,6 +162,17 @@ note_statistics(struct anvil_table *table, const struct anvil_entry *entry)
 	}
 }
 
+/* window_check: a window that has passed restarts, with every rate at 0. */
+static void
+window_check(const struct anvil_table *table, struct anvil_entry *entry, int64_t now)
+{
+	if (now - entry->window_start >= table->rate_unit_ms) {
+		entry->window_start = now;
+		entry->rate = 0;
+		memset(entry->event_rate, 0, sizeof(entry->event_rate));
+	}
+}
+
 struct anvil_entry *
 anvil_table_connect(struct anvil_table *table, const char *service, const char *address,
                     int64_t now, unsigned *count, unsigned *rate)
@@ -188,10 +200,7 @@ anvil_table_connect(struct anvil_table *table, const char *service, const char *
 		table->size++;
 	}
 	idle_unlink(table, entry);
-	if (now - entry->window_start >= table->rate_unit_ms) {
-		entry->window_start = now;
-		entry->rate = 0;
-	}
+	window_check(table, entry, now);
 	if (entry->count < UINT32_MAX / 2)
 		entry->count++;
 	if (entry->rate < UINT32_MAX / 2)
@@ -208,14 +217,29 @@ anvil_table_disconnect(struct anvil_table *table, struct anvil_entry *entry, int
 {
 	if (entry->count > 0)
 		entry->count--;
-	if (now - entry->window_start >= table->rate_unit_ms) {
-		entry->window_start = now;
-		entry->rate = 0;
-	}
+	window_check(table, entry, now);
 	if (entry->count == 0)
 		idle_append(table, entry);
 	*count = entry->count;
 	*rate = entry->rate;
+}
+
+void
+anvil_table_event(struct anvil_table *table, struct anvil_entry *entry, enum anvil_event kind,
+                  int64_t now, unsigned *rate)
+{
+	struct anvil_statistics *statistics = &table->statistics;
+
+	window_check(table, entry, now);
+	if (entry->event_rate[kind] < UINT32_MAX / 2)
+		entry->event_rate[kind]++;
+	if (entry->event_rate[kind] > statistics->max_event_rate[kind]) {
+		statistics->max_event_rate[kind] = entry->event_rate[kind];
+		format_key(statistics->max_event_key[kind], sizeof statistics->max_event_key[kind],
+		           entry);
+		statistics->max_event_time[kind] = (int64_t)time(NULL);
+	}
+	*rate = entry->event_rate[kind];
 }
 
 void

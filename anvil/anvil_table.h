@@ -1,6 +1,7 @@
 /*
  * anvil_table - the anvil daemon's counters: per (service, client address),
- * the connections open now and the connections in the current rate window.
+ * the connections open now, and the connections, messages, recipients and
+ * AUTH commands in the current rate window.
  *
  * Bounded: at most ANVIL_ENTRIES_MAX entries. An entry with no open
  * connection is idle; idle entries are kept (their rate still counts)
@@ -43,6 +44,23 @@ struct anvil_entry *anvil_table_connect(struct anvil_table *table, const char *s
 void anvil_table_disconnect(struct anvil_table *table, struct anvil_entry *entry, int64_t now,
                             unsigned *count, unsigned *rate);
 
+/* The events counted per entry besides connections (Postfix's anvil). */
+enum anvil_event {
+	ANVIL_EVENT_MESSAGE,   /* MAIL FROM: smtpd_client_message_rate_limit */
+	ANVIL_EVENT_RECIPIENT, /* RCPT TO: smtpd_client_recipient_rate_limit */
+	ANVIL_EVENT_AUTH,      /* AUTH: smtpd_client_auth_rate_limit */
+	ANVIL_EVENTS,
+};
+
+/*
+ * anvil_table_event: one more event of kind now from entry's client (it
+ * holds a connection); *rate gets the events of that kind in the current
+ * window, this one included. The window is the connections': when it
+ * restarts, every rate does.
+ */
+void anvil_table_event(struct anvil_table *table, struct anvil_entry *entry, enum anvil_event kind,
+                       int64_t now, unsigned *rate);
+
 /* anvil_table_matches: is entry the one for (service, address)? */
 int anvil_table_matches(const struct anvil_entry *entry, const char *service, const char *address);
 
@@ -60,6 +78,10 @@ struct anvil_statistics {
 	int64_t max_rate_time;
 	size_t max_entries;
 	int64_t max_entries_time;
+	/* Per enum anvil_event. */
+	unsigned max_event_rate[ANVIL_EVENTS];
+	char max_event_key[ANVIL_EVENTS][2 * 256 + 2];
+	int64_t max_event_time[ANVIL_EVENTS];
 };
 
 const struct anvil_statistics *anvil_table_statistics(const struct anvil_table *table);

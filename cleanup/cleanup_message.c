@@ -152,12 +152,16 @@ attribute_value(const struct cleanup_state *state, const char *name)
  * format_smtp_received: the Received: header of a message that came over
  * SMTP (smtpd), in Postfix's form, from the envelope attributes smtpd
  * sent; only cleanup knows the queue ID. The attribute values come from
- * the client (HELO name) and are single-line strings (the protocol
- * refuses none, so control characters are replaced here).
+ * the client (HELO name) and are single-line strings, except tls_info,
+ * smtpd's comment lines folded with "\n\t" (the protocol refuses no
+ * byte, so control characters other than that folding are replaced here).
  *
  *   Received: from HELO (NAME [ADDR])
- *   	(using TLSv1.3 with cipher ... (256/256 bits))
- *   	by MYHOSTNAME (hikyaku) with ESMTPS id QUEUEID
+ *   	(using TLSv1.3 with cipher ... (256/256 bits)
+ *   	 key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256)
+ *   	(No client certificate requested)
+ *   	(Authenticated sender: USER)
+ *   	by MYHOSTNAME (hikyaku) with ESMTPSA id QUEUEID
  *   	for <rcpt>; DATE
  */
 static void
@@ -173,7 +177,14 @@ format_smtp_received(const struct cleanup_state *state, time_t now, struct dstri
 	if (name[0] == '\0')
 		name = "unknown";
 	dstring_printf(text, "Received: from %s (%s [%s])", helo[0] ? helo : name, name, address);
-	if (tls_info[0] != '\0')
+	/*
+	 * smtpd's comment lines, already in Postfix's words and folded
+	 * ("(using ...)\n\t(Authenticated sender: ...)"); a bare text is an
+	 * older smtpd's TLS summary.
+	 */
+	if (tls_info[0] == '(')
+		dstring_append_printf(text, "\n\t%s", tls_info);
+	else if (tls_info[0] != '\0')
 		dstring_append_printf(text, "\n\t(%s)", tls_info);
 	dstring_append_printf(text, "\n\tby %s (%s) with %s id %s", var_myhostname, var_mail_name,
 	                      protocol[0] ? protocol : "SMTP", state->queue_id);

@@ -127,6 +127,27 @@ anvil_client_connect(struct anvil_client *client, const char *service, const cha
 }
 
 int
+anvil_client_message(struct anvil_client *client, const char *service, const char *address,
+                     int *rate, struct dstring *error)
+{
+	return request(client, "message", service, address, NULL, rate, error);
+}
+
+int
+anvil_client_recipient(struct anvil_client *client, const char *service, const char *address,
+                       int *rate, struct dstring *error)
+{
+	return request(client, "recipient", service, address, NULL, rate, error);
+}
+
+int
+anvil_client_auth(struct anvil_client *client, const char *service, const char *address, int *rate,
+                  struct dstring *error)
+{
+	return request(client, "auth", service, address, NULL, rate, error);
+}
+
+int
 anvil_client_disconnect(struct anvil_client *client, const char *service, const char *address)
 {
 	struct dstring error;

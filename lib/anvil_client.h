@@ -1,7 +1,8 @@
 /*
  * anvil_client - talk to the anvil daemon, which counts each client's
  * simultaneous connections and connection rate for all smtpd processes
- * (smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit).
+ * (smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit),
+ * and its message, recipient and AUTH rates (smtpd_client_*_rate_limit).
  *
  * An smtpd opens one connection to anvil (private/anvil, relative to the
  * queue directory) and keeps it during its session:
@@ -9,6 +10,8 @@
  *   anvil = anvil_client_open("private/anvil", timeout_ms, error)
  *   anvil_client_connect(anvil, service, client_address, &count, &rate, error)
  *   ... the session; compare count and rate with the limits ...
+ *   anvil_client_message(anvil, service, client_address, &rate, error)
+ *   ... likewise _recipient and _auth at RCPT and AUTH ...
  *   anvil_client_disconnect(anvil, service, client_address)
  *   anvil_client_close(anvil)
  *
@@ -47,6 +50,20 @@ struct anvil_client *anvil_client_open(const char *socket_path, int timeout_ms,
  * *count and *rate get the totals including it. */
 int anvil_client_connect(struct anvil_client *client, const char *service, const char *address,
                          int *count, int *rate, struct dstring *error);
+
+/*
+ * anvil_client_message, _recipient, _auth: one more MAIL FROM, RCPT TO or
+ * AUTH from address to service (after anvil_client_connect for them on
+ * this client); *rate gets those in the current $anvil_rate_time_unit
+ * window, this one included (smtpd_client_message_rate_limit,
+ * smtpd_client_recipient_rate_limit, smtpd_client_auth_rate_limit).
+ */
+int anvil_client_message(struct anvil_client *client, const char *service, const char *address,
+                         int *rate, struct dstring *error);
+int anvil_client_recipient(struct anvil_client *client, const char *service, const char *address,
+                           int *rate, struct dstring *error);
+int anvil_client_auth(struct anvil_client *client, const char *service, const char *address,
+                      int *rate, struct dstring *error);
 
 /* anvil_client_disconnect: that connection ended (only one this client
  * counted with anvil_client_connect can be released). */

@@ -23,8 +23,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "dstring.h"
 #include "log.h"
@@ -630,4 +635,157 @@ const char *
 tls_session_peer_name(const struct tls_session *session)
 {
 	return session->peer_name;
+}
+
+/* --- What the handshake used besides the cipher (Postfix's words). --- */
+
+/* curve_name: "P-256" for a NIST curve, else OpenSSL's short name. */
+static const char *
+curve_name(int nid)
+{
+	const char *name = EC_curve_nid2nist(nid);
+
+	return name != NULL ? name : OBJ_nid2sn(nid);
+}
+
+/* key_curve: the curve of an EC key, NULL when it has none. */
+static const char *
+key_curve(const EVP_PKEY *key)
+{
+	char group[80];
+	int nid;
+
+	if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+	                                   NULL) != 1)
+		return NULL;
+	nid = OBJ_sn2nid(group);
+	if (nid == NID_undef)
+		nid = EC_curve_nist2nid(group);
+	return nid != NID_undef ? curve_name(nid) : NULL;
+}
+
+/* set_key_exchange: from the group both sides agreed on. */
+static void
+set_key_exchange(SSL *ssl, struct tls_session_parameters *parameters)
+{
+	int nid = (int)SSL_get_negotiated_group(ssl);
+
+	/* A resumed TLS 1.2 session exchanged no key now (OpenSSL still
+	 * reports the original session's group). */
+	if (nid <= 0 || (SSL_session_reused(ssl) && SSL_version(ssl) < TLS1_3_VERSION))
+		return;
+	switch (nid) {
+	case NID_X25519:
+		parameters->key_exchange = "X25519";
+		break;
+	case NID_X448:
+		parameters->key_exchange = "X448";
+		break;
+	case NID_ffdhe2048:
+	case NID_ffdhe3072:
+	case NID_ffdhe4096:
+	case NID_ffdhe6144:
+	case NID_ffdhe8192:
+		parameters->key_exchange = "DHE";
+		parameters->key_exchange_bits = nid == NID_ffdhe2048   ? 2048
+		                                : nid == NID_ffdhe3072 ? 3072
+		                                : nid == NID_ffdhe4096 ? 4096
+		                                : nid == NID_ffdhe6144 ? 6144
+		                                                       : 8192;
+		break;
+	default:
+		if (EC_curve_nid2nist(nid) != NULL || OBJ_nid2sn(nid) != NULL) {
+			/* An EC curve OpenSSL knows. */
+			parameters->key_exchange = "ECDHE";
+			parameters->key_exchange_curve = curve_name(nid);
+		} else {
+			/* A group from a provider: its TLS name. */
+			parameters->key_exchange = SSL_group_to_name(ssl, nid);
+		}
+		break;
+	}
+}
+
+void
+tls_session_get_parameters(const struct tls_session *session,
+                           struct tls_session_parameters *parameters)
+{
+	SSL *ssl = session->ssl;
+	const EVP_PKEY *key;
+	int digest = NID_undef, type = NID_undef;
+	bool has_signature;
+
+	memset(parameters, 0, sizeof(*parameters));
+	set_key_exchange(ssl, parameters);
+	/* The server signs; the client learns what the server used. */
+	if (session->is_server) {
+		has_signature = SSL_get_signature_nid(ssl, &digest) == 1;
+		if (SSL_get_signature_type_nid(ssl, &type) != 1)
+			type = NID_undef;
+		key = SSL_get_privatekey(ssl);
+	} else {
+		X509 *certificate = SSL_get0_peer_certificate(ssl);
+
+		has_signature = SSL_get_peer_signature_nid(ssl, &digest) == 1;
+		if (SSL_get_peer_signature_type_nid(ssl, &type) != 1)
+			type = NID_undef;
+		key = certificate != NULL ? X509_get0_pubkey(certificate) : NULL;
+	}
+	/* A resumed session was signed for earlier, not now. */
+	if (!has_signature || key == NULL)
+		return;
+	if (type == NID_undef)
+		type = EVP_PKEY_get_base_id(key);
+	switch (type) {
+	case EVP_PKEY_RSA:
+		parameters->signature = "RSA";
+		parameters->signature_bits = EVP_PKEY_get_bits(key);
+		break;
+	case EVP_PKEY_RSA_PSS:
+		parameters->signature = "RSA-PSS";
+		parameters->signature_bits = EVP_PKEY_get_bits(key);
+		break;
+	case EVP_PKEY_EC:
+		parameters->signature = "ECDSA";
+		parameters->signature_curve = key_curve(key);
+		break;
+	case EVP_PKEY_ED25519:
+		parameters->signature = "ED25519";
+		break;
+	case EVP_PKEY_ED448:
+		parameters->signature = "ED448";
+		break;
+	default:
+		parameters->signature = OBJ_nid2sn(type);
+		break;
+	}
+	if (digest != NID_undef)
+		parameters->signature_digest = OBJ_nid2sn(digest);
+}
+
+void
+tls_session_describe(const struct tls_session *session, struct dstring *out)
+{
+	struct tls_session_parameters parameters;
+	const char *space = "";
+
+	tls_session_get_parameters(session, &parameters);
+	if (parameters.key_exchange != NULL) {
+		dstring_append_printf(out, "key-exchange %s", parameters.key_exchange);
+		if (parameters.key_exchange_curve != NULL)
+			dstring_append_printf(out, " (%s)", parameters.key_exchange_curve);
+		else if (parameters.key_exchange_bits > 0)
+			dstring_append_printf(out, " (%d bits)", parameters.key_exchange_bits);
+		space = " ";
+	}
+	if (parameters.signature != NULL) {
+		dstring_append_printf(out, "%sserver-signature %s", space, parameters.signature);
+		if (parameters.signature_curve != NULL)
+			dstring_append_printf(out, " (%s)", parameters.signature_curve);
+		else if (parameters.signature_bits > 0)
+			dstring_append_printf(out, " (%d bits)", parameters.signature_bits);
+		if (parameters.signature_digest != NULL)
+			dstring_append_printf(out, " server-digest %s",
+			                      parameters.signature_digest);
+	}
 }

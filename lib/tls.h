@@ -112,6 +112,37 @@ int tls_session_cipher_bits(const struct tls_session *session, int *algorithm_bi
 /* The handshake resumed an earlier session (ticket). */
 bool tls_session_resumed(const struct tls_session *session);
 
+/*
+ * What the handshake used besides the cipher, as Postfix reports it:
+ * the key exchange and the server's signature (on the server side our
+ * own, on the client side the peer's). Each string is static, NULL when
+ * unknown: a resumed TLS 1.2 session has neither key exchange nor
+ * signature, a resumed TLS 1.3 one no signature.
+ */
+struct tls_session_parameters {
+	const char *key_exchange;       /* "X25519", "X448", "ECDHE", "DHE" */
+	const char *key_exchange_curve; /* ECDHE: "P-256" */
+	int key_exchange_bits;          /* DHE: the group's bits, else 0 */
+	const char *signature;          /* "RSA-PSS", "RSA", "ECDSA", "ED25519", "ED448" */
+	const char *signature_curve;    /* ECDSA: "P-256" */
+	int signature_bits;             /* RSA: the key's bits, else 0 */
+	const char *signature_digest;   /* "SHA256"; NULL for ED25519 and ED448 */
+};
+
+/* tls_session_get_parameters: fill parameters for an established session. */
+void tls_session_get_parameters(const struct tls_session *session,
+                                struct tls_session_parameters *parameters);
+
+/*
+ * tls_session_describe: append what tls_session_get_parameters knows in
+ * Postfix's words (its "TLS connection established" log line and its
+ * Received: header): "key-exchange X25519 server-signature RSA-PSS (2048
+ * bits) server-digest SHA256", the unknown parts left out; nothing at all
+ * when nothing is known. The client side says "server-signature" too:
+ * the signature is always the server's.
+ */
+void tls_session_describe(const struct tls_session *session, struct dstring *out);
+
 /* Client side: the peer's chain was verified against the trust anchors. */
 bool tls_session_peer_trusted(const struct tls_session *session);
 /* Client side: the chain was verified and a match name matched. */

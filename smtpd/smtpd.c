@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "anvil_client.h"
 #include "cleanup_client.h"
 #include "config.h"
 #include "log.h"
@@ -46,8 +45,8 @@ static const char *const counter_names[SMTPD_COUNTERS] = {
 static bool is_check_ready;
 /* smtpd_forbid_bare_newline_exclusions when set in main.cf, else mynetworks. */
 static struct network_list *bare_newline_exclusions;
-/* smtpd_client_event_limit_exceptions when set in main.cf, else mynetworks. */
-static struct network_list *event_limit_exceptions;
+/* smtpd_sasl_exceptions_networks: clients AUTH is not announced to; NULL: none. */
+static struct network_list *sasl_exceptions;
 
 /* ---- replies and counters ---- */
 
@@ -243,6 +242,29 @@ is_discarded_keyword(const char *keyword)
 	return found;
 }
 
+/*
+ * is_sasl_exception: smtpd_sasl_exceptions_networks names the client, so
+ * EHLO does not announce AUTH to it (as Postfix, the command itself still
+ * works). A table that cannot be read: not announced either.
+ */
+static bool
+is_sasl_exception(const struct smtpd_session *session)
+{
+	if (sasl_exceptions == NULL)
+		return false;
+	switch (network_list_match(sasl_exceptions, session->name, session->address)) {
+	case NETWORK_LIST_NO_MATCH:
+		return false;
+	case NETWORK_LIST_ERROR:
+		log_warning("%s: smtpd_sasl_exceptions_networks lookup error: not announcing AUTH",
+		            session->namaddr);
+		return true;
+	case NETWORK_LIST_MATCH:
+		break;
+	}
+	return true;
+}
+
 static void
 helo_command(struct smtpd_session *session, const struct smtpd_command_line *command, bool is_ehlo)
 {
@@ -289,7 +311,7 @@ helo_command(struct smtpd_session *session, const struct smtpd_command_line *com
 	strlist_append(&lines, "ETRN");
 	if (smtpd_tls_is_offered(session))
 		strlist_append(&lines, "STARTTLS");
-	mechanisms = smtpd_sasl_mechanisms(session);
+	mechanisms = is_sasl_exception(session) ? NULL : smtpd_sasl_mechanisms(session);
 	if (mechanisms != NULL) {
 		struct dstring auth;
 
@@ -379,7 +401,14 @@ mail_command(struct smtpd_session *session, const struct smtpd_command_line *com
 		smtpd_reset_transaction(session);
 		goto refused;
 	}
+	if (!smtpd_anvil_message(session)) {
+		smtpd_reset_transaction(session);
+		goto refused;
+	}
 	if (var_message_size_limit > 0 && session->mail.size > var_message_size_limit) {
+		/* A policy refusal, logged as Postfix's smtpd_check_size does
+		 * (pflogsumm counts it among the rejects). */
+		smtpd_log_reject(session, "MAIL", "552 5.3.4 Message size exceeds fixed limit", NULL);
 		smtpd_reply(session, "552 5.3.4 Message size exceeds fixed limit");
 		smtpd_reset_transaction(session);
 		goto refused;
@@ -434,6 +463,11 @@ rcpt_command(struct smtpd_session *session, const struct smtpd_command_line *com
 		smtpd_count(session, SMTPD_COUNT_RCPT, false);
 		session->error_count++;
 		session->had_rcpt_reject = true;
+		goto done;
+	}
+	if (!smtpd_anvil_recipient(session)) {
+		smtpd_count(session, SMTPD_COUNT_RCPT, false);
+		session->error_count++;
 		goto done;
 	}
 	recipient = dstring_str(&rcpt.recipient);
@@ -616,8 +650,8 @@ client_identity(struct smtpd_session *session, int fd)
 	 * reject_unknown_client_hostname then defers (450) instead of
 	 * rejecting a client whose DNS is only slow.
 	 */
-	int status = getnameinfo((struct sockaddr *)&peer, length, host, sizeof(host), NULL, 0,
-	                         NI_NAMEREQD);
+	int status =
+	    getnameinfo((struct sockaddr *)&peer, length, host, sizeof(host), NULL, 0, NI_NAMEREQD);
 
 	if (status != 0) {
 		session->reverse_name_tempfail = session->name_tempfail = status == EAI_AGAIN;
@@ -652,9 +686,6 @@ client_identity(struct smtpd_session *session, int fd)
 	freeaddrinfo(results);
 }
 
-static bool in_list(struct network_list *list, const char *parameter,
-                    const struct smtpd_session *session);
-
 static void
 session_init(struct smtpd_session *session, int fd)
 {
@@ -671,8 +702,8 @@ session_init(struct smtpd_session *session, int fd)
 	session->namaddr = dstring_steal(&text);
 	dstring_fini(&text);
 	session->where = "CONNECT";
-	session->is_bare_newline_exempt =
-	    in_list(bare_newline_exclusions, "smtpd_forbid_bare_newline_exclusions", session);
+	session->is_bare_newline_exempt = smtpd_client_in_list(
+	    bare_newline_exclusions, "smtpd_forbid_bare_newline_exclusions", session);
 }
 
 static void
@@ -860,9 +891,9 @@ serve_commands(struct smtpd_session *session)
 	dstring_fini(&line);
 }
 
-/* in_list: the client matches list, or mynetworks when list is NULL and not set. */
-static bool
-in_list(struct network_list *list, const char *parameter, const struct smtpd_session *session)
+bool
+smtpd_client_in_list(struct network_list *list, const char *parameter,
+                     const struct smtpd_session *session)
 {
 	if (!config_is_set(parameter))
 		return is_check_ready && smtpd_check_is_mynetworks(session->address);
@@ -870,59 +901,14 @@ in_list(struct network_list *list, const char *parameter, const struct smtpd_ses
 	       network_list_match(list, session->name, session->address) == NETWORK_LIST_MATCH;
 }
 
-/*
- * anvil_admit: smtpd_client_connection_count_limit and _rate_limit, counted
- * by the anvil daemon for all smtpd processes. Returns false after the 421
- * reply; anvil unreachable: the client is served (with a warning).
- */
-static bool
-anvil_admit(struct smtpd_session *session, struct anvil_client **anvil)
-{
-	struct dstring error;
-	int count = 0, rate = 0;
-	bool is_admitted = true;
-
-	*anvil = NULL;
-	if (var_smtpd_client_connection_count_limit <= 0 &&
-	    var_smtpd_client_connection_rate_limit <= 0)
-		return true;
-	if (in_list(event_limit_exceptions, "smtpd_client_event_limit_exceptions", session))
-		return true;
-	dstring_init(&error, 1024);
-	*anvil = anvil_client_open(ANVIL_CLIENT_SERVICE_PATH, var_smtpd_timeout * 1000, &error);
-	if (*anvil == NULL || anvil_client_connect(*anvil, server_service_name(), session->address,
-	                                           &count, &rate, &error) < 0) {
-		log_warning("%s: connection limits not enforced: anvil: %s", session->namaddr,
-		            dstring_str(&error));
-		anvil_client_close(*anvil);
-		*anvil = NULL;
-	} else if (var_smtpd_client_connection_count_limit > 0 &&
-	           count > var_smtpd_client_connection_count_limit) {
-		log_warning("Connection concurrency limit exceeded: %d from %s for service %s",
-		            count, session->namaddr, server_service_name());
-		is_admitted = false;
-	} else if (var_smtpd_client_connection_rate_limit > 0 &&
-	           rate > var_smtpd_client_connection_rate_limit) {
-		log_warning("Connection rate limit exceeded: %d from %s for service %s", rate,
-		            session->namaddr, server_service_name());
-		is_admitted = false;
-	}
-	if (!is_admitted)
-		smtpd_reply(session, "421 4.7.0 %s Error: too many connections from %s",
-		            var_myhostname, session->address);
-	dstring_fini(&error);
-	return is_admitted;
-}
-
 static void
 smtpd_serve(int fd)
 {
 	struct smtpd_session session;
-	struct anvil_client *anvil;
 
 	session_init(&session, fd);
 	log_info("connect from %s", session.namaddr);
-	if (!anvil_admit(&session, &anvil)) {
+	if (!smtpd_anvil_admit(&session)) {
 		/* Refused: nothing more. */
 	} else if (!var_smtpd_tls_wrappermode || smtpd_tls_wrapper(&session) == 0) {
 		/* A client refused at CONNECT (smtpd_delay_reject = no) gets that
@@ -933,10 +919,7 @@ smtpd_serve(int fd)
 		}
 	}
 	session_fini(&session);
-	if (anvil != NULL) {
-		anvil_client_disconnect(anvil, server_service_name(), session.address);
-		anvil_client_close(anvil);
-	}
+	smtpd_anvil_end(&session);
 	free(session.address);
 }
 
@@ -956,11 +939,12 @@ smtpd_pre_jail(int argc, char **argv)
 		if (bare_newline_exclusions == NULL)
 			log_fatal("%s", dstring_str(&error));
 	}
-	if (config_is_set("smtpd_client_event_limit_exceptions")) {
-		event_limit_exceptions =
-		    network_list_open("smtpd_client_event_limit_exceptions",
-		                      var_smtpd_client_event_limit_exceptions, false, &error);
-		if (event_limit_exceptions == NULL)
+	smtpd_anvil_pre_jail(&error);
+	if (var_smtpd_sasl_auth_enable && var_smtpd_sasl_exceptions_networks[0] != '\0') {
+		sasl_exceptions =
+		    network_list_open("smtpd_sasl_exceptions_networks",
+		                      var_smtpd_sasl_exceptions_networks, false, &error);
+		if (sasl_exceptions == NULL)
 			log_fatal("%s", dstring_str(&error));
 	}
 	dstring_fini(&error);

@@ -11,7 +11,10 @@
  *   successful AUTH (503). "*" cancels the exchange (501 5.7.0).
  * - Every failure counts as an error against smtpd_hard_error_limit and
  *   is logged with the client's name and address in Postfix's form, for
- *   fail2ban: "warning: NAME[ADDR]: SASL PLAIN authentication failed: ...".
+ *   fail2ban: "warning: NAME[ADDR]: SASL PLAIN authentication failed: ...";
+ *   "*" is "SASL PLAIN authentication aborted" and an unknown mechanism
+ *   "failed: Invalid authentication mechanism", which fail2ban's postfix
+ *   filter does not count against the client, as with Postfix.
  *   No password or client response is ever logged.
  * - Each response line is bounded by smtpd_sasl_response_limit and the
  *   exchange by SASL_STEPS_MAX round trips and smtpd_timeout per line.
@@ -47,7 +50,7 @@ smtpd_sasl_pre_jail(void)
 		return;
 	dstring_init(&error, 2048);
 	if (sasl_server_setup(var_smtpd_sasl_type, var_smtpd_sasl_path, var_cyrus_sasl_config_path,
-	                     &error) < 0)
+	                      &error) < 0)
 		log_warning("SASL authentication is not available: %s", dstring_str(&error));
 	else
 		is_sasl_ready = true;
@@ -69,6 +72,7 @@ smtpd_sasl_reset(struct smtpd_session *session)
 	free(session->sasl_username);
 	session->sasl_method = NULL;
 	session->sasl_username = NULL;
+	smtpd_tls_info_update(session);
 }
 
 const char *
@@ -155,6 +159,9 @@ smtpd_auth_command(struct smtpd_session *session, const struct smtpd_command_lin
 	enum sasl_server_status status;
 	struct smtpd_sasl *sasl;
 
+	/* As Postfix, every AUTH command counts against the rate limit. */
+	if (!smtpd_anvil_auth(session))
+		goto refused;
 	if (smtpd_sasl_mechanisms(session) == NULL) {
 		smtpd_reply(session, "503 5.5.1 Error: authentication not enabled");
 		goto refused;
@@ -211,8 +218,12 @@ smtpd_auth_command(struct smtpd_session *session, const struct smtpd_command_lin
 			goto done;
 		}
 		if (strcmp(line.data, "*") == 0) {
-			auth_failed(session, mechanism, "aborted by the client",
-			            "501 5.7.0 Authentication aborted");
+			/* Postfix's words: fail2ban does not count an abort. */
+			log_warning("%s: SASL %s authentication aborted", session->namaddr,
+			            mechanism);
+			smtpd_reply(session, "501 5.7.0 Authentication aborted");
+			session->error_count++;
+			smtpd_count(session, SMTPD_COUNT_AUTH, false);
 			goto done;
 		}
 		status = sasl_server_continue(sasl->server, line.data, &output);
@@ -223,6 +234,7 @@ smtpd_auth_command(struct smtpd_session *session, const struct smtpd_command_lin
 		session->sasl_username = xstrdup(sasl_server_username(sasl->server) != NULL
 		                                     ? sasl_server_username(sasl->server)
 		                                     : "");
+		smtpd_tls_info_update(session);
 		smtpd_count(session, SMTPD_COUNT_AUTH, true);
 		smtpd_reply(session, "235 2.7.0 Authentication successful");
 		break;
@@ -245,7 +257,8 @@ smtpd_auth_command(struct smtpd_session *session, const struct smtpd_command_lin
 		            "501 5.5.2 Cannot decode response");
 		break;
 	case SASL_SERVER_BAD_MECHANISM:
-		auth_failed(session, mechanism, "mechanism not available",
+		/* Postfix's (and Cyrus's) words, which fail2ban does not count. */
+		auth_failed(session, mechanism, "Invalid authentication mechanism",
 		            "504 5.5.4 Unrecognized authentication type");
 		break;
 	case SASL_SERVER_CONTINUE:

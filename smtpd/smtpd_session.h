@@ -20,7 +20,9 @@
 #include "smtpd_command.h"
 
 struct stream;
+struct anvil_client;
 struct cleanup_client;
+struct network_list;
 struct tls_session;
 
 /* Commands counted for the "disconnect from ..." log line. */
@@ -46,10 +48,10 @@ struct smtpd_session {
 	struct stream *stream;
 
 	/* The client. */
-	char *address;               /* "192.0.2.1" */
-	char *name;                  /* forward-confirmed name, or "unknown" */
-	char *reverse_name;          /* PTR name, or "unknown" */
-	bool name_tempfail;          /* "unknown" because a lookup failed for now */
+	char *address;      /* "192.0.2.1" */
+	char *name;         /* forward-confirmed name, or "unknown" */
+	char *reverse_name; /* PTR name, or "unknown" */
+	bool name_tempfail; /* "unknown" because a lookup failed for now */
 	bool reverse_name_tempfail;
 	char *namaddr;               /* "name[address]" for the logs */
 	bool is_bare_newline_exempt; /* smtpd_forbid_bare_newline_exclusions */
@@ -60,7 +62,14 @@ struct smtpd_session {
 
 	/* TLS. */
 	struct tls_session *tls;
-	char *tls_info; /* "using TLSv1.3 with cipher ... (256/256 bits)" */
+	/*
+	 * The comment lines smtpd adds to the Received: header (cleanup's
+	 * tls_info attribute), joined by "\n\t": "(using TLSv1.3 with cipher
+	 * ...)" with smtpd_tls_received_header, "(Authenticated sender: U)"
+	 * with smtpd_sasl_authenticated_header; NULL when there are none.
+	 * smtpd_tls_info_update makes it.
+	 */
+	char *tls_info;
 
 	/* SASL. */
 	char *sasl_method, *sasl_username;
@@ -87,6 +96,9 @@ struct smtpd_session {
 	int junk_count;
 	const char *where; /* the last command, for "lost connection after X" */
 	bool is_done;      /* QUIT, a 421, or the connection broke */
+
+	/* anvil's counts (smtpd_anvil.c); NULL when no limit applies. */
+	struct anvil_client *anvil;
 
 	/* Access control. */
 	struct smtpd_check_client check_client;
@@ -122,6 +134,26 @@ bool smtpd_run_check(struct smtpd_session *session, enum smtpd_check_stage stage
 bool smtpd_bare_newline_refused(const struct smtpd_session *session);
 /* smtpd_lost: log "lost connection/timeout after X" and mark the session done. */
 void smtpd_lost(struct smtpd_session *session, int status);
+/*
+ * smtpd_client_in_list: the client matches list; when parameter is not
+ * set in main.cf (list NULL), whether it is in mynetworks, the default.
+ */
+bool smtpd_client_in_list(struct network_list *list, const char *parameter,
+                          const struct smtpd_session *session);
+
+/* smtpd_anvil.c: the limits anvil counts; each false after its reply. */
+/* smtpd_anvil_pre_jail: open smtpd_client_event_limit_exceptions (fatal on error). */
+void smtpd_anvil_pre_jail(struct dstring *error);
+/* smtpd_anvil_admit: the connection count and rate limits (421). */
+bool smtpd_anvil_admit(struct smtpd_session *session);
+/* smtpd_anvil_message: smtpd_client_message_rate_limit at MAIL (450). */
+bool smtpd_anvil_message(struct smtpd_session *session);
+/* smtpd_anvil_recipient: smtpd_client_recipient_rate_limit at RCPT (450). */
+bool smtpd_anvil_recipient(struct smtpd_session *session);
+/* smtpd_anvil_auth: smtpd_client_auth_rate_limit at AUTH (450). */
+bool smtpd_anvil_auth(struct smtpd_session *session);
+/* smtpd_anvil_end: release the connection's count. */
+void smtpd_anvil_end(struct smtpd_session *session);
 
 /* smtpd_data.c */
 /* smtpd_cleanup_open: open the submission at the first accepted RCPT; 0 or -1 (replied). */
@@ -141,6 +173,12 @@ int smtpd_tls_wrapper(struct smtpd_session *session);
 void smtpd_starttls_command(struct smtpd_session *session,
                             const struct smtpd_command_line *command);
 void smtpd_tls_end(struct smtpd_session *session);
+/*
+ * smtpd_tls_info_update: remake tls_info from the TLS session and the
+ * authentication, per this service's smtpd_tls_received_header and
+ * smtpd_sasl_authenticated_header (after STARTTLS, AUTH and its reset).
+ */
+void smtpd_tls_info_update(struct smtpd_session *session);
 
 /* smtpd_sasl.c */
 void smtpd_sasl_pre_jail(void);

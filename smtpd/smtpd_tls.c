@@ -92,6 +92,69 @@ smtpd_tls_is_required(const struct smtpd_session *session)
 	return session->tls == NULL && level_is("encrypt");
 }
 
+/*
+ * append_comment_text: text (the backend's name for the user) made safe
+ * inside a header comment, as Postfix does: printable ASCII only, no
+ * backslash, no unbalanced parenthesis ('?' for each), opened ones closed.
+ */
+static void
+append_comment_text(struct dstring *out, const char *text)
+{
+	int depth = 0;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		char byte = (char)*p;
+
+		if (*p < 0x20 || *p >= 0x7f || byte == '\\')
+			byte = '?';
+		else if (byte == '(')
+			depth++;
+		else if (byte == ')' && depth > 0)
+			depth--;
+		else if (byte == ')')
+			byte = '?';
+		dstring_append_char(out, byte);
+	}
+	for (; depth > 0; depth--)
+		dstring_append_char(out, ')');
+}
+
+void
+smtpd_tls_info_update(struct smtpd_session *session)
+{
+	struct dstring text;
+
+	/* Well within cleanup's CLEANUP_CLIENT_STRING_MAX, whatever the user name. */
+	dstring_init(&text, 2048);
+	if (var_smtpd_tls_received_header && session->tls != NULL) {
+		int cipher_bits, algorithm_bits = 0;
+		size_t mark;
+
+		cipher_bits = tls_session_cipher_bits(session->tls, &algorithm_bits);
+		dstring_printf(&text, "(using %s with cipher %s (%d/%d bits)",
+		               tls_session_protocol(session->tls), tls_session_cipher(session->tls),
+		               cipher_bits, algorithm_bits);
+		/* Postfix folds before the key exchange: "\n\t key-exchange ...". */
+		dstring_append_str(&text, "\n\t ");
+		mark = dstring_length(&text);
+		tls_session_describe(session->tls, &text);
+		if (dstring_length(&text) == mark)
+			dstring_truncate(&text, mark - 3);
+		/* No client certificate is ever asked for (smtpd_tls_ask_ccert). */
+		dstring_append_str(&text, ")\n\t(No client certificate requested)");
+	}
+	if (var_smtpd_sasl_authenticated_header && session->sasl_username != NULL) {
+		if (dstring_length(&text) > 0)
+			dstring_append_str(&text, "\n\t");
+		dstring_append_str(&text, "(Authenticated sender: ");
+		append_comment_text(&text, session->sasl_username);
+		dstring_append_str(&text, ")");
+	}
+	free(session->tls_info);
+	session->tls_info = dstring_length(&text) > 0 ? dstring_steal(&text) : NULL;
+	dstring_fini(&text);
+}
+
 /* handshake: run it within smtpd_starttls_timeout; 0, or -1 (logged). */
 static int
 handshake(struct smtpd_session *session)
@@ -120,16 +183,22 @@ handshake(struct smtpd_session *session)
 		session->is_done = true;
 		return -1;
 	}
+	smtpd_tls_info_update(session);
+	/* Postfix's line, which log analysers read. */
 	cipher_bits = tls_session_cipher_bits(session->tls, &algorithm_bits);
-	dstring_printf(&error, "using %s with cipher %s (%d/%d bits)",
-	               tls_session_protocol(session->tls), tls_session_cipher(session->tls),
-	               cipher_bits, algorithm_bits);
-	free(session->tls_info);
-	session->tls_info = xstrdup(dstring_str(&error));
-	log_info("Anonymous TLS connection established from %s: %s with cipher %s (%d/%d bits)%s",
-	         session->namaddr, tls_session_protocol(session->tls),
-	         tls_session_cipher(session->tls), cipher_bits, algorithm_bits,
-	         tls_session_resumed(session->tls) ? " (resumed)" : "");
+	dstring_printf(&error,
+	               "Anonymous TLS connection established from %s: %s with cipher %s "
+	               "(%d/%d bits)",
+	               session->namaddr, tls_session_protocol(session->tls),
+	               tls_session_cipher(session->tls), cipher_bits, algorithm_bits);
+	size_t mark = dstring_length(&error);
+	dstring_append_char(&error, ' ');
+	tls_session_describe(session->tls, &error);
+	if (dstring_length(&error) == mark + 1)
+		dstring_truncate(&error, mark);
+	if (tls_session_resumed(session->tls))
+		dstring_append_str(&error, " (resumed)");
+	log_info("%s", dstring_str(&error));
 	dstring_fini(&error);
 	return 0;
 }

@@ -222,6 +222,22 @@ out=$("$PROBE" "$work/nothing.sock" connect smtp 192.0.2.1)
 expect_status "unreachable status" 2 $?
 expect_contains "unreachable" "error: connect $work/nothing.sock" "$out"
 
+# 9b. Message, recipient and AUTH rates: per held (service, address),
+# each kind apart; refused for a client this connection never counted
+# (so no request makes a new table entry).
+out=$("$PROBE" "$socket" connect submission 203.0.113.5 message submission 203.0.113.5 \
+	message submission 203.0.113.5 recipient submission 203.0.113.5 auth submission 203.0.113.5)
+expect_output "event rates" "count 1 rate 1
+rate 1
+rate 2
+rate 1
+rate 1" "$out"
+out=$("$PROBE" "$socket" connect submission 203.0.113.5 message submission 203.0.113.5)
+expect_output "event rates across connections" "count 1 rate 2
+rate 3" "$out"
+out=$("$PROBE" "$socket" message submission 203.0.113.6)
+expect_contains "event without connect refused" "error: anvil refused the message request" "$out"
+
 # 10. SIGTERM with clients still connected: they are served to the end;
 # the statistics lines, in Postfix's form, when it exits.
 exec 5>&- 6>&-
@@ -234,6 +250,8 @@ expect_contains "statistics rate" "statistics: max connection rate 16/3600s for 
 	"$(cat "$work/anvil.log")"
 expect_contains "statistics count" "statistics: max connection count 16 for (smtp:198.51.100.9)" \
 	"$(cat "$work/anvil.log")"
+expect_contains "statistics message rate" \
+	"statistics: max message rate 3/3600s for (submission:203.0.113.5)" "$(cat "$work/anvil.log")"
 expect_contains "statistics cache size" "statistics: max cache size 20000 at" \
 	"$(cat "$work/anvil.log")"
 if grep -q "runtime error\|AddressSanitizer" "$work/anvil.log"; then

@@ -166,6 +166,10 @@ serve(int fd, struct tls_context *context)
 	dstring_truncate(&line, dstring_length(&line) - 2);
 	stream_printf(stream, "first=%s protocol=%s resumed=%d\r\n", dstring_str(&line),
 	              tls_session_protocol(session), tls_session_resumed(session) ? 1 : 0);
+	/* What the server says of its key exchange and signature. */
+	dstring_reset(&error);
+	tls_session_describe(session, &error);
+	stream_printf(stream, "parameters=%s\r\n", dstring_str(&error));
 	for (int i = 0; i < 100000; i++) {
 		dstring_reset(&line);
 		if (stream_gets(stream, &line, LINE_LIMIT) != STREAM_OK)
@@ -220,6 +224,8 @@ struct client_result {
 	char peer_name[256];
 	char protocol[32];
 	char server_report[512];
+	char server_parameters[512]; /* "parameters=key-exchange ...\r\n" */
+	char parameters[512];        /* the client's tls_session_describe */
 	char error[512];
 	int server_status;
 };
@@ -268,6 +274,13 @@ connect_once(struct tls_context *server, struct tls_context *client, enum tls_ve
 	dstring_reset(&line);
 	CHECK(stream_gets(stream, &line, LINE_LIMIT) == STREAM_OK);
 	snprintf(result.server_report, sizeof(result.server_report), "%s", dstring_str(&line));
+	dstring_reset(&line);
+	CHECK(stream_gets(stream, &line, LINE_LIMIT) == STREAM_OK);
+	snprintf(result.server_parameters, sizeof(result.server_parameters), "%s",
+	         dstring_str(&line));
+	dstring_reset(&error);
+	tls_session_describe(session, &error);
+	snprintf(result.parameters, sizeof(result.parameters), "%s", dstring_str(&error));
 	for (int i = 0; i < data_lines; i++) {
 		char data[1001];
 
@@ -320,6 +333,12 @@ test_handshake_and_resumption(void)
 	/* The injected plaintext line was discarded; "hello" came first. */
 	CHECK_STR_EQ(result.server_report, "first=hello protocol=TLSv1.3 resumed=0\r\n");
 	CHECK_INT_EQ(result.server_status, 0);
+	/* Postfix's words for the key exchange and the server's signature,
+	 * the same on both sides (server.pem has a 2048-bit RSA key). */
+	CHECK_STR_EQ(result.server_parameters, "parameters=key-exchange X25519 server-signature "
+	                                       "RSA-PSS (2048 bits) server-digest SHA256\r\n");
+	CHECK_STR_EQ(result.parameters, "key-exchange X25519 server-signature RSA-PSS (2048 bits) "
+	                                "server-digest SHA256");
 
 	/* The same client context resumes with the ticket it got. */
 	result = connect_once(server, client, TLS_VERIFY_CHAIN_AND_NAME, localhost, 1);
@@ -328,6 +347,9 @@ test_handshake_and_resumption(void)
 	CHECK(result.is_verified);
 	CHECK_STR_EQ(result.server_report, "first=hello protocol=TLSv1.3 resumed=1\r\n");
 	CHECK_INT_EQ(result.server_status, 0);
+	/* Resumed: a fresh key exchange, no signature. */
+	CHECK_STR_EQ(result.server_parameters, "parameters=key-exchange X25519\r\n");
+	CHECK_STR_EQ(result.parameters, "key-exchange X25519");
 	tls_context_free(client);
 
 	/* TLS 1.2, and its resumption. */
@@ -336,9 +358,13 @@ test_handshake_and_resumption(void)
 	CHECK(result.is_started);
 	CHECK_STR_EQ(result.protocol, "TLSv1.2");
 	CHECK_STR_EQ(result.server_report, "first=hello protocol=TLSv1.2 resumed=0\r\n");
+	CHECK_STR_EQ(result.parameters, "key-exchange X25519 server-signature RSA-PSS (2048 bits) "
+	                                "server-digest SHA256");
 	result = connect_once(server, client, TLS_VERIFY_CHAIN_AND_NAME, localhost, 1);
 	CHECK(result.is_resumed);
 	CHECK_STR_EQ(result.server_report, "first=hello protocol=TLSv1.2 resumed=1\r\n");
+	/* A resumed TLS 1.2 session has neither: nothing at all. */
+	CHECK_STR_EQ(result.server_parameters, "parameters=\r\n");
 	tls_context_free(client);
 	tls_context_free(server);
 }

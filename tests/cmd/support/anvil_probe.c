@@ -6,6 +6,8 @@
  * Steps run in order over one connection:
  *   connect SERVICE ADDRESS      prints "count N rate M" or "error: ..."
  *   disconnect SERVICE ADDRESS   prints "disconnected" or "error"
+ *   message|recipient|auth SERVICE ADDRESS
+ *                                prints "rate N" or "error: ..."
  *   hold                         prints "holding", then waits until
  *                                standard input ends (the test keeps
  *                                the connection open this way, or kills us)
@@ -55,6 +57,28 @@ main(int argc, char **argv)
 				printf("disconnected\n");
 			} else {
 				printf("error\n");
+				status = 1;
+			}
+			i += 2;
+		} else if ((strcmp(argv[i], "message") == 0 || strcmp(argv[i], "recipient") == 0 ||
+		            strcmp(argv[i], "auth") == 0) &&
+		           i + 2 < argc) {
+			int rate, result;
+
+			dstring_reset(&error);
+			if (strcmp(argv[i], "message") == 0)
+				result = anvil_client_message(client, argv[i + 1], argv[i + 2],
+				                              &rate, &error);
+			else if (strcmp(argv[i], "recipient") == 0)
+				result = anvil_client_recipient(client, argv[i + 1], argv[i + 2],
+				                                &rate, &error);
+			else
+				result = anvil_client_auth(client, argv[i + 1], argv[i + 2], &rate,
+				                           &error);
+			if (result == 0) {
+				printf("rate %d\n", rate);
+			} else {
+				printf("error: %s\n", dstring_str(&error));
 				status = 1;
 			}
 			i += 2;
