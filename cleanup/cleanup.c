@@ -197,6 +197,33 @@ add_attribute(struct cleanup_state *state, const char *name, const char *value)
 	state->attribute_count++;
 }
 
+/*
+ * send_early_queue_id: with CLEANUP_FLAG_EARLY_QUEUE_ID, the frame that
+ * gives the client the queue ID right after the envelope ("" when the
+ * message has failed already). A new connection's socket buffer always
+ * takes these few bytes: a client for which it does not is dropped.
+ */
+static int
+send_early_queue_id(struct cleanup_state *state)
+{
+	struct attr_writer writer;
+	const void *frame;
+	size_t length;
+	ssize_t sent;
+
+	attr_writer_init(&writer);
+	attr_put_string(&writer, "queue_id", state->error_status == 0 ? state->queue_id : "");
+	frame = attr_writer_frame(&writer, &length);
+	sent = send(state->fd, frame, length, MSG_DONTWAIT | MSG_NOSIGNAL);
+	attr_writer_fini(&writer);
+	if (sent != (ssize_t)length) {
+		log_info("%s: cannot send the queue ID to the client",
+		         state->queue_id[0] ? state->queue_id : "NOQUEUE");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 {
@@ -230,7 +257,7 @@ handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 		return 0;
 	}
 	state->flags = (unsigned)flags & (CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_EXTRACT_RECIPIENTS |
-	                                  CLEANUP_FLAG_REMOVE_BCC);
+	                                  CLEANUP_FLAG_REMOVE_BCC | CLEANUP_FLAG_EARLY_QUEUE_ID);
 	state->uid = uid;
 	state->full_name = xstrdup(full_name);
 	if (cleanup_message_begin(state) < 0)
@@ -260,6 +287,8 @@ handle_envelope(struct cleanup_state *state, struct attr_reader *reader)
 		add_attribute(state, QUEUE_ATTR_BODY, "7BIT");
 	if (smtputf8 != 0)
 		add_attribute(state, QUEUE_ATTR_SMTPUTF8, "yes");
+	if ((state->flags & CLEANUP_FLAG_EARLY_QUEUE_ID) && send_early_queue_id(state) < 0)
+		return -1;
 	return 0;
 }
 

@@ -36,6 +36,8 @@ struct cleanup_client {
 	enum cleanup_status failure; /* when STATE_FAILED */
 	char *reason;
 	char *queue_id;
+	bool expects_early_queue_id; /* CLEANUP_FLAG_EARLY_QUEUE_ID sent */
+	char *early_queue_id;        /* read, or NULL */
 };
 
 static int
@@ -147,8 +149,55 @@ cleanup_client_envelope(struct cleanup_client *client, const struct cleanup_enve
 	attr_put_int(writer, "smtputf8", envelope->is_smtputf8 ? 1 : 0);
 	if (attr_send(client->stream, writer) < 0)
 		return client_io_fail(client, "send envelope");
+	client->expects_early_queue_id = (envelope->flags & CLEANUP_FLAG_EARLY_QUEUE_ID) != 0;
 	client->state = STATE_RECIPIENTS;
 	return 0;
+}
+
+/* read_early_queue_id: the one-attribute frame cleanup sends after the envelope. */
+static int
+read_early_queue_id(struct cleanup_client *client)
+{
+	struct dstring payload, error;
+	struct attr_reader reader;
+	const char *queue_id;
+	int status = 0;
+
+	if (stream_flush(client->stream) != STREAM_OK)
+		return client_io_fail(client, "send");
+	dstring_init(&payload, ATTR_FRAME_MAX);
+	dstring_init(&error, 512);
+	if (attr_receive(client->stream, &payload, &error) < 0) {
+		char text[600];
+
+		snprintf(text, sizeof(text), "4.3.0 cleanup service: %s", error.data);
+		status = client_fail(client, CLEANUP_TEMPFAIL, text);
+	} else {
+		attr_reader_init(&reader, payload.data, payload.length);
+		attr_get_string(&reader, "queue_id", &queue_id);
+		if (attr_reader_end(&reader) < 0) {
+			char text[300];
+
+			snprintf(text, sizeof(text), "4.3.0 cleanup service: bad reply: %s",
+			         attr_reader_error(&reader));
+			status = client_fail(client, CLEANUP_TEMPFAIL, text);
+		} else {
+			client->early_queue_id = xstrdup(queue_id);
+		}
+	}
+	dstring_fini(&payload);
+	dstring_fini(&error);
+	return status;
+}
+
+const char *
+cleanup_client_queue_id(struct cleanup_client *client)
+{
+	if (client->state == STATE_FAILED || !client->expects_early_queue_id)
+		return NULL;
+	if (client->early_queue_id == NULL && read_early_queue_id(client) < 0)
+		return NULL;
+	return client->early_queue_id;
 }
 
 int
@@ -254,6 +303,10 @@ cleanup_client_finish(struct cleanup_client *client, struct cleanup_result *resu
 
 	if (client->state == STATE_ENVELOPE || client->state == STATE_RECIPIENTS)
 		cleanup_client_send_end(client);
+	/* The early queue ID frame comes first, when it was asked for. */
+	if (client->state == STATE_SENT && client->expects_early_queue_id &&
+	    client->early_queue_id == NULL)
+		read_early_queue_id(client);
 	if (client->state == STATE_SENT) {
 		dstring_init(&payload, ATTR_FRAME_MAX);
 		dstring_init(&error, 512);
@@ -308,5 +361,6 @@ cleanup_client_close(struct cleanup_client *client)
 	dstring_fini(&client->content);
 	free(client->reason);
 	free(client->queue_id);
+	free(client->early_queue_id);
 	free(client);
 }

@@ -64,6 +64,13 @@ enum cleanup_flags {
 	CLEANUP_FLAG_EXTRACT_RECIPIENTS = 1 << 1,
 	/* Remove Bcc: (and Resent-Bcc:) headers from the stored message. */
 	CLEANUP_FLAG_REMOVE_BCC = 1 << 2,
+	/*
+	 * Answer the envelope at once with the new message's queue ID
+	 * (cleanup_client_queue_id), so that smtpd logs "ID: client=..."
+	 * before the queue manager can log "ID: from=..." (the order
+	 * Postfix's logs have and pflogsumm relies on).
+	 */
+	CLEANUP_FLAG_EARLY_QUEUE_ID = 1 << 3,
 };
 
 /* DSN NOTIFY (RFC 3461) for cleanup_client_recipient; 0 = not given. */
@@ -136,6 +143,15 @@ struct cleanup_client *cleanup_client_open(const char *socket_path, int timeout_
 
 /* cleanup_client_envelope: send the envelope (once, first). */
 int cleanup_client_envelope(struct cleanup_client *client, const struct cleanup_envelope *envelope);
+
+/*
+ * cleanup_client_queue_id: with CLEANUP_FLAG_EARLY_QUEUE_ID in the
+ * envelope, the queue ID cleanup gave the message ("" when cleanup has
+ * already failed it), waiting for it if need be; call it before
+ * cleanup_client_finish. NULL when the submission has failed. Valid until
+ * close. Nothing is queued until cleanup_client_finish says so.
+ */
+const char *cleanup_client_queue_id(struct cleanup_client *client);
 
 /*
  * cleanup_client_recipient: add a recipient. original is the recipient

@@ -54,6 +54,7 @@ smtpd_cleanup_open(struct smtpd_session *session)
 	}
 	dstring_fini(&error);
 	memset(&envelope, 0, sizeof(envelope));
+	envelope.flags = CLEANUP_FLAG_EARLY_QUEUE_ID;
 	envelope.uid = -1;
 	envelope.sender = dstring_str(&session->mail.sender);
 	envelope.envid = dstring_str(&session->mail.envid);
@@ -90,6 +91,7 @@ static void
 finish(struct smtpd_session *session, bool has_bare_lf, bool is_too_big, const char *stage)
 {
 	struct cleanup_result result;
+	const char *queue_id;
 
 	if (has_bare_lf) {
 		abandon(session);
@@ -131,14 +133,21 @@ finish(struct smtpd_session *session, bool has_bare_lf, bool is_too_big, const c
 		smtpd_reply(session, "451 4.3.0 Error: queue file write error");
 		goto done;
 	}
+	/*
+	 * "ID: client=" before cleanup can queue the message, so it comes
+	 * before the queue manager's "ID: from=" in the log, as in Postfix's.
+	 */
+	queue_id = cleanup_client_queue_id(session->cleanup);
+	if (queue_id != NULL && queue_id[0] != '\0') {
+		if (session->sasl_username != NULL)
+			log_info("%s: client=%s, sasl_method=%s, sasl_username=%s", queue_id,
+			         session->namaddr, session->sasl_method, session->sasl_username);
+		else
+			log_info("%s: client=%s", queue_id, session->namaddr);
+	}
 	cleanup_client_finish(session->cleanup, &result);
 	switch (result.status) {
 	case CLEANUP_OK:
-		if (session->sasl_username != NULL)
-			log_info("%s: client=%s, sasl_method=%s, sasl_username=%s", result.queue_id,
-			         session->namaddr, session->sasl_method, session->sasl_username);
-		else
-			log_info("%s: client=%s", result.queue_id, session->namaddr);
 		smtpd_reply(session, "250 2.0.0 Ok: queued as %s", result.queue_id);
 		break;
 	case CLEANUP_TEMPFAIL:
