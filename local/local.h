@@ -218,7 +218,7 @@ void local_message_read_delivered(struct local_message *message);
 
 /* local_run.c: a leaf delivery in a child with the right identity. */
 enum local_run_mode {
-	LOCAL_RUN_AS_USER, /* setgid/initgroups/setuid to identity */
+	LOCAL_RUN_AS_USER, /* setgid/setgroups/setuid to identity */
 	LOCAL_RUN_AS_ROOT, /* stay root (the child drops rights itself) */
 };
 typedef void (*local_work)(void *argument, const struct local_identity *identity,
@@ -230,8 +230,16 @@ typedef void (*local_work)(void *argument, const struct local_identity *identity
  */
 void local_run(local_work work, void *argument, const struct local_identity *identity,
                enum local_run_mode mode, struct local_result *result);
+/*
+ * local_groups_lookup: the supplementary groups of identity (its gid
+ * among them), in a new array for local_become; -1 (and error) if the
+ * group database cannot say.
+ */
+int local_groups_lookup(const struct local_identity *identity, gid_t **groups, size_t *count,
+                        struct dstring *error);
 /* local_become: the identity change itself (in a child); -1 on failure. */
-int local_become(const struct local_identity *identity, struct dstring *error);
+int local_become(const struct local_identity *identity, const gid_t *groups, size_t count,
+                 struct dstring *error);
 /* local_is_root: whether local can change identity. */
 bool local_is_root(void);
 

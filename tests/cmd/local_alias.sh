@@ -4,7 +4,7 @@
 # aliases), commands' exit codes and environment, loops (alias cycles and
 # Delivered-To:), ~/.forward, mailbox_command, and the rights commands
 # and files run with (default_privs for a root-owned alias table, the
-# user for a .forward, never root).
+# user for a .forward with the user's supplementary groups, never root).
 . "$(dirname "$0")/support/lib.sh"
 . "$(dirname "$0")/support/local_lib.sh"
 
@@ -130,7 +130,13 @@ expect_contains "maildir alias content" "body of maildir" "$(cat "$out_dir"/mail
 
 # --- ~/.forward and mailbox_command (need a home of our own: root) ---
 if [ "$is_root" -eq 1 ]; then
-	printf '\\%s, "|/bin/sh -c '"'"'cat > %s/forwarded'"'"'"\n# comment\n' "$user" "$home" > "$home/.forward"
+	# A supplementary group of the user's, which the command must have.
+	extra_group=hkg$$
+	groupadd "$extra_group" && usermod -a -G "$extra_group" "$user" ||
+		fail "cannot add group $extra_group"
+	trap 'groupdel "$extra_group" 2> /dev/null; local_cleanup' EXIT
+	printf '\\%s, "|/bin/sh -c '"'"'cat > %s/forwarded; id -G > %s/groups'"'"'"\n# comment\n' \
+		"$user" "$home" "$home" > "$home/.forward"
 	chown "$user" "$home/.forward"
 	chmod 644 "$home/.forward"
 	before=$(count_mbox)
@@ -140,7 +146,12 @@ if [ "$is_root" -eq 1 ]; then
 	expect_output ".forward: mailbox too" "$((before + 1))" "$(count_mbox)"
 	expect_contains ".forward command ran" "body of forward" "$(cat "$home/forwarded")"
 	expect_output ".forward command as the user" "$user" "$(stat -c %U "$home/forwarded")"
-	rm -f "$home/forwarded"
+	expect_output ".forward command with the user's groups" \
+		"$(id -G "$user" | tr ' ' '\n' | sort -n | tr '\n' ' ')" \
+		"$(tr ' ' '\n' < "$home/groups" | sort -n | tr '\n' ' ')"
+	expect_contains ".forward command in the supplementary group" \
+		" $(getent group "$extra_group" | cut -d: -f3) " " $(cat "$home/groups") "
+	rm -f "$home/forwarded" "$home/groups"
 	# A .forward anyone in the group may write is not trusted.
 	chmod 664 "$home/.forward"
 	id=$(message untrusted | submit_message sender@example.org "$user@host.example")
