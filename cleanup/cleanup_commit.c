@@ -2,26 +2,25 @@
  * cleanup_commit - group commit: many clients' queue files made durable
  * by shared flushes, each reply sent only after a flush that covers both
  * the file's data and its directory entry in incoming/ (docs/queue.md,
- * states 3-6).
+ * states 3-5).
  *
- * Two stages, pipelined:
- *   written  the file is complete in tmp/; the next flush makes its data
- *            durable, then it is renamed to incoming/H/ID;
- *   renamed  the next flush makes the rename durable; then the client
- *            gets its reply.
- * One flush serves both stages at once: it hardens the renames of the
- * previous batch and the data of the current one. Under load that is one
- * flush (one syncfs) per batch of messages; a lone message costs two.
+ * A complete file is renamed from tmp/ to incoming/H/ID at once, and one
+ * flush (one syncfs; fsync of the file and of incoming/H in the POSIX
+ * fallback) then makes its data and its new name durable together: one
+ * flush per batch of messages, and one for a lone message. Only after it
+ * does the client get its reply. (A crash of the machine before the
+ * flush can leave a file under its final name whose data never reached
+ * the disk; its client was never answered and sends again, and the queue
+ * manager moves the truncated file to corrupt/ when it cannot read it.)
+ *
  * The flush runs from a short timer (COMMIT_DELAY_MS), so every client
  * whose bytes are already readable gets into the batch first, except
  * when the queue is idle (no flush in the last COMMIT_IDLE_MS) and every
  * connected client is already waiting for a flush: nobody can join, and
- * waiting would only add to the reply's latency (a lone message would
- * pay the delay once per stage). Under load, messages keep arriving
- * right after flushes and still wait to share one. The second stage of
- * a batch that nothing new has joined is not delayed either. And while
- * connections wait in the listen queue (the skeleton accepts one per
- * turn of the loop) the flush waits for them to join, up to
+ * waiting would only add to the reply's latency. Under load, messages
+ * keep arriving right after flushes and still wait to share one. And
+ * while connections wait in the listen queue (the skeleton accepts one
+ * per turn of the loop) the flush waits for them to join, up to
  * COMMIT_WAIT_MAX_MS.
  *
  * After each flush that acknowledged messages, one trigger tells the
@@ -45,8 +44,9 @@
 #include "log.h"
 #include "queue_dir.h"
 #include "server.h"
+#include "xalloc.h"
 
-static struct cleanup_state *written, *renamed;
+static struct cleanup_state *pending; /* renamed, waiting for the flush */
 static bool is_flush_scheduled, is_flush_delayed;
 static uint64_t flush_timer;
 static unsigned long messages_committed;
@@ -81,13 +81,11 @@ list_length(const struct cleanup_state *list)
 	return length;
 }
 
-/* schedule_flush: is_rename_stage_only: only renamed files wait. */
 static void
-schedule_flush(bool is_rename_stage_only)
+schedule_flush(void)
 {
-	bool is_busy = !is_rename_stage_only && event_now_ms() - last_flush_end < COMMIT_IDLE_MS;
-	bool can_more_join =
-	    is_busy || list_length(written) + list_length(renamed) < cleanup_clients_connected();
+	bool is_busy = event_now_ms() - last_flush_end < COMMIT_IDLE_MS;
+	bool can_more_join = is_busy || list_length(pending) < cleanup_clients_connected();
 
 	if (is_flush_scheduled && (is_flush_delayed == can_more_join || !is_flush_delayed))
 		return;
@@ -102,30 +100,59 @@ schedule_flush(bool is_rename_stage_only)
 void
 cleanup_commit_add(struct cleanup_state *state)
 {
+	struct dstring path;
+
+	dstring_init(&path, DSTRING_NO_LIMIT);
+	queue_dir_path(&path, var_queue_directory, QUEUE_INCOMING, state->queue_id);
+	if (rename(state->temp_path, path.data) < 0) {
+		log_warning("%s: rename %s to %s: %m", state->queue_id, state->temp_path, path.data);
+		dstring_fini(&path);
+		cleanup_message_discard(state);
+		cleanup_fail(state, 4, "4.3.0 queue file write error");
+		cleanup_reply(state); /* may free state */
+		return;
+	}
+	free(state->temp_path);
+	state->temp_path = NULL;
+	/* The descriptor stays open until the flush (durable.h). */
 	durable_add_file(cleanup_durable, state->temp_fd);
-	if (written == NULL && renamed == NULL)
+	queue_dir_subdirectory(&path, var_queue_directory, QUEUE_INCOMING, state->queue_id);
+	durable_add_directory(cleanup_durable, path.data);
+	dstring_fini(&path);
+	if (pending == NULL)
 		batch_started = event_now_ms();
-	state->next_commit = written;
-	written = state;
-	schedule_flush(false);
+	state->next_commit = pending;
+	pending = state;
+	schedule_flush();
 }
 
-static void
+static bool
 unlink_from(struct cleanup_state **list, struct cleanup_state *state)
 {
 	for (; *list != NULL; list = &(*list)->next_commit)
 		if (*list == state) {
 			*list = state->next_commit;
-			return;
+			return true;
 		}
+	return false;
 }
 
-/* A client went away while its message was in a stage: drop it from there. */
+/*
+ * Descriptors of files whose client went away while they waited for the
+ * flush: registered with durable_flush, so they stay open until it ran.
+ */
+static int *orphan_fds;
+static size_t orphan_count;
+
+/* A client went away while its message waited for the flush: drop it. */
 void
 cleanup_commit_forget(struct cleanup_state *state)
 {
-	unlink_from(&written, state);
-	unlink_from(&renamed, state);
+	if (unlink_from(&pending, state) && state->temp_fd >= 0) {
+		orphan_fds = xreallocarray(orphan_fds, orphan_count + 1, sizeof(*orphan_fds));
+		orphan_fds[orphan_count++] = state->temp_fd;
+		state->temp_fd = -1;
+	}
 }
 
 /* Tell the queue manager to look at incoming/; never wait for it. */
@@ -163,9 +190,9 @@ trigger_qmgr(void)
 static void
 flush_now(void *context)
 {
-	struct cleanup_state *data_batch = written, *rename_batch = renamed;
+	struct cleanup_state *batch;
 	struct dstring error, path;
-	unsigned long acknowledged = 0, data_count = 0;
+	unsigned long acknowledged = 0;
 	int status;
 
 	(void)context;
@@ -174,7 +201,8 @@ flush_now(void *context)
 		return;
 	}
 	is_flush_scheduled = false;
-	written = renamed = NULL;
+	batch = pending;
+	pending = NULL;
 	dstring_init(&error, 1000);
 	dstring_init(&path, DSTRING_NO_LIMIT);
 	status = durable_flush(cleanup_durable, &error);
@@ -182,17 +210,19 @@ flush_now(void *context)
 		log_warning("cannot make queue files durable: %s", error.data);
 
 	/*
-	 * Renamed before this flush: durable now. Wake the queue manager
-	 * before replying: the last reply may end this process (max_use), and
-	 * the mail must not wait for the queue manager's next timer.
+	 * Wake the queue manager before replying: the last reply may end
+	 * this process (max_use), and the mail must not wait for the queue
+	 * manager's next timer.
 	 */
-	if (status == 0 && rename_batch != NULL)
+	if (status == 0 && batch != NULL)
 		trigger_qmgr();
-	while (rename_batch != NULL) {
-		struct cleanup_state *state = rename_batch;
+	while (batch != NULL) {
+		struct cleanup_state *state = batch;
 
-		rename_batch = state->next_commit;
+		batch = state->next_commit;
 		state->next_commit = NULL;
+		close(state->temp_fd);
+		state->temp_fd = -1;
 		if (status < 0) {
 			queue_dir_path(&path, var_queue_directory, QUEUE_INCOMING, state->queue_id);
 			unlink(path.data);
@@ -203,40 +233,14 @@ flush_now(void *context)
 		}
 		cleanup_reply(state);
 	}
-	/* Data durable: give each file its final name. */
-	while (data_batch != NULL) {
-		struct cleanup_state *state = data_batch;
-
-		data_batch = state->next_commit;
-		state->next_commit = NULL;
-		if (status == 0) {
-			queue_dir_path(&path, var_queue_directory, QUEUE_INCOMING, state->queue_id);
-			if (rename(state->temp_path, path.data) == 0) {
-				free(state->temp_path);
-				state->temp_path = NULL;
-				close(state->temp_fd);
-				state->temp_fd = -1;
-				queue_dir_subdirectory(&path, var_queue_directory, QUEUE_INCOMING,
-				                       state->queue_id);
-				durable_add_directory(cleanup_durable, path.data);
-				state->next_commit = renamed;
-				renamed = state;
-				data_count++;
-				continue;
-			}
-			log_warning("%s: rename %s to %s: %m", state->queue_id, state->temp_path,
-			            path.data);
-		}
-		cleanup_message_discard(state);
-		cleanup_fail(state, 4, "4.3.0 queue file write error");
-		cleanup_reply(state);
-	}
-	log_debug("flush: %lu acknowledged, %lu renamed; %lu sync calls for %lu messages so far",
-	          acknowledged, data_count, durable_sync_calls(cleanup_durable),
-	          messages_committed);
+	for (size_t i = 0; i < orphan_count; i++)
+		close(orphan_fds[i]);
+	orphan_count = 0;
+	log_debug("flush: %lu acknowledged; %lu sync calls for %lu messages so far", acknowledged,
+	          durable_sync_calls(cleanup_durable), messages_committed);
 	last_flush_end = batch_started = event_now_ms();
-	if (renamed != NULL || written != NULL)
-		schedule_flush(written == NULL);
+	if (pending != NULL)
+		schedule_flush();
 	dstring_fini(&error);
 	dstring_fini(&path);
 }
