@@ -53,7 +53,7 @@ struct cleanup_state {
 	struct dstring output; /* reply not yet sent */
 	uint64_t timer;
 	bool has_timer;
-	struct cleanup_state *next_commit; /* in a commit stage list */
+	struct cleanup_state *next_commit; /* in the list waiting for the flush */
 
 	/* Envelope. */
 	unsigned flags;
