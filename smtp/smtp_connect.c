@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,6 +600,22 @@ smtp_connect(const struct smtp_target *target, struct dstring *error)
 		               code == ETIMEDOUT ? "Connection timed out" : strerror(code));
 		close(fd);
 		return -1;
+	}
+	/*
+	 * No Nagle: the content goes out in one flush and the final "." in
+	 * the next; with Nagle the "." waits for the ACK of the content,
+	 * which the server delays (up to 40 ms on Linux) because it has no
+	 * reply to send before the ".". That made every delivery 40 ms
+	 * longer. Each flush here is a whole command, a pipelined group or
+	 * a block of content, so no tiny segments come of it. A failure
+	 * costs only speed.
+	 */
+	if (family == AF_INET || family == AF_INET6) {
+		int on = 1;
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+			log_warning("connect to %s[%s]:%u: setsockopt TCP_NODELAY: %s",
+			            target->host, target->address, target->port, strerror(errno));
 	}
 	return fd;
 }
