@@ -7,9 +7,12 @@
 #   N=1000 sh bench/relay_bench.sh             # a smaller run
 #   MTAS=postfix sh bench/relay_bench.sh       # one side only
 #   KEEP=1 sh bench/relay_bench.sh             # keep the instances and logs
+#   FS=dir sh bench/relay_bench.sh             # in /var/tmp itself, no loop device
 #
-# Each MTA runs as a private instance in one temporary directory on disk
-# (/var/tmp), through its own master, smtpd on its own port of 127.0.0.1
+# Each MTA runs as a private instance in one temporary directory on disk,
+# by default (FS=loop) a fresh journaled ext4 in an image under /var/tmp
+# mounted through a loop device (bench/support/fs.sh says why), through
+# its own master, smtpd on its own port of 127.0.0.1
 # and every message relayed by its smtp client through
 # "relayhost = [127.0.0.1]:SINK" to Postfix's smtp-sink (Debian package
 # postfix) on another port, which accepts everything and stores nothing.
@@ -20,7 +23,9 @@
 # prints messages per second end to end (N over the time from the start
 # of smtp-source to the last relayed message), the ratio, and the peak
 # memory: the largest sum of Pss (and of VmRSS) over the master and all
-# its descendants, sampled every 0.2 s during the run.
+# its descendants, sampled every 0.2 s during the run; and the CPU time
+# (user and system) per message by program over the run, with the
+# daemons that exited during it (max_use) summed under "exited".
 #
 # Needs root (Postfix's master) and Debian's postfix. Every process
 # started here is stopped by its pid or through its instance; the
@@ -46,8 +51,10 @@ for f in master/master cleanup/cleanup pickup/pickup qmgr/qmgr smtpd/smtpd smtp/
 	case " $MTAS " in *" hikyaku "*) [ -x "$BUILD/$f" ] || die "hikyaku: $BUILD/$f: not built" ;; esac
 done
 
-work=$(mktemp -d /var/tmp/relay_bench.XXXXXX) || die "mktemp failed"
-chmod 755 "$work"
+# shellcheck source=bench/support/fs.sh
+. "$here/support/fs.sh"
+work=""
+fs_setup relay_bench
 hk_etc=$work/hikyaku/etc
 hk_queue=$work/hikyaku/queue
 pf_etc=$work/postfix/etc
@@ -62,12 +69,13 @@ cleanup_all() {
 	case " $MTAS " in *" hikyaku "*) hk abort > /dev/null 2>&1 ;; esac
 	case " $MTAS " in *" postfix "*) pf abort > /dev/null 2>&1 || pf stop > /dev/null 2>&1 ;; esac
 	[ -n "$sink_pid" ] && { kill "$sink_pid" 2> /dev/null; wait "$sink_pid" 2> /dev/null; }
-	if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+	fs_teardown
 }
 trap cleanup_all EXIT
 trap 'exit 1' INT TERM HUP
 
 now() { date +%s.%N; }
+hz=$(getconf CLK_TCK)
 probe=$work/smtp_probe
 cc -O2 -std=c11 -o "$probe" "$here/support/smtp_probe.c" || die "cannot build $here/support/smtp_probe.c"
 sender=bench@example.org
@@ -174,10 +182,68 @@ memory() {
 	done | awk '{ s += $1; r += $2 } END { print s + 0, r + 0 }'
 }
 
+# tree PID: PID and all its descendants.
+tree() {
+	cat /proc/[0-9]*/stat 2> /dev/null | awk -v root="$1" '
+		NF { pid = $1; sub(/^.*\) /, ""); parent[pid] = $2; order[++count] = pid }
+		END {
+			keep[root] = 1; changed = 1
+			while (changed) {
+				changed = 0
+				for (i = 1; i <= count; i++) {
+					p = order[i]
+					if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
+				}
+			}
+			for (p in keep) print p
+		}'
+}
+
+# cpu_sample PID: for PID and each descendant a line "pid program
+# run_ms reaped_ms": its CPU time (user and system) from
+# /proc/PID/schedstat (nanoseconds: the clock ticks of /proc/PID/stat
+# would round a short-lived daemon's few milliseconds to 0), and that of
+# its reaped children (ticks, summed by the kernel); then "--".
+cpu_sample() {
+	for p in $(tree "$1"); do
+		line=$(cat "/proc/$p/stat" 2> /dev/null) || continue
+		run=$(cut -d' ' -f1 "/proc/$p/schedstat" 2> /dev/null) || continue
+		echo "$line $run"
+	done | awk -v hz="$hz" 'NF { pid = $1; program = $2; gsub(/[()]/, "", program); sub(/^.*\) /, "")
+		printf "%s %s %.3f %.3f\n", pid, program, $NF / 1e6, ($14 + $15) * 1000 / hz }'
+	echo --
+}
+
+# cpu_by_program SAMPLES N: from cpu_sample output (the first sample taken
+# before the run, the last after it), the CPU ms per message by program
+# over the run, "total T (smtpd S, ...)". A process alive at the end
+# counts from the first sample (or from its start, if it started during
+# the run); one that exited (max_use, max_idle) counts whole in its
+# parent's reaped-children time, under "exited".
+cpu_by_program() {
+	awk -v n="$2" '
+		$1 == "--" { sample++; next }
+		!($1 in first) { first[$1] = sample == 0 ? $3 : 0; firstc[$1] = sample == 0 ? $4 : 0 }
+		{ last[$1] = $3; lastc[$1] = $4; name[$1] = $2; seen[$1] = sample }
+		END {
+			for (p in last) {
+				if (seen[p] < sample - 1)
+					continue
+				used[name[p]] += last[p] - first[p]
+				used["exited"] += lastc[p] - firstc[p]
+			}
+			for (k in used) total += used[k]
+			printf "total %.2f (", total / n
+			sep = ""
+			for (k in used) if (used[k] / n >= 0.005) { printf "%s%s %.2f", sep, k, used[k] / n; sep = ", " }
+			printf ")"
+		}' "$1"
+}
+
 sent_count() { cat "$1" 2> /dev/null | grep -c 'status=sent'; true; }
 
 echo "relay benchmark: $N messages of $SIZE bytes over $SESSIONS sessions, through smtp-sink" \
-	"($(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg))"
+	"($(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)); on $file_system"
 results=""
 for mta in $MTAS; do
 	if [ "$mta" = hikyaku ]; then
@@ -201,6 +267,7 @@ for mta in $MTAS; do
 	base=$(sent_count "$log")
 	master=$(tr -d ' \n' < "$queue/pid/master.pid")
 	peak_pss=0 peak_rss=0
+	cpu_sample "$master" > "$work/$mta.cpu"
 	start=$(now)
 	timeout "$LIMIT" "$smtp_source" -s "$SESSIONS" -m "$N" -l "$SIZE" -f "$sender" -t "$rcpt" \
 		"127.0.0.1:$port" > "$work/$mta.source.log" 2>&1 &
@@ -209,14 +276,17 @@ for mta in $MTAS; do
 	while [ $(( $(sent_count "$log") - base )) -lt "$N" ]; do
 		[ "$(date +%s)" -ge "$deadline" ] && { tail -20 "$log" >&2; die "$mta: not all messages relayed in ${LIMIT}s"; }
 		set -- $(memory "$master")
+		cpu_sample "$master" >> "$work/$mta.cpu"
 		[ "$1" -gt "$peak_pss" ] && peak_pss=$1
 		[ "$2" -gt "$peak_rss" ] && peak_rss=$2
 		sleep 0.2
 	done
 	end=$(now)
+	cpu_sample "$master" >> "$work/$mta.cpu"
 	wait "$source_pid" || die "$mta: smtp-source failed"
 	rate=$(echo "$N $start $end" | awk '{ printf "%.0f", $1 / ($3 - $2) }')
 	echo "$mta: $rate msg/s, peak memory Pss $((peak_pss / 1024)) MiB, RSS $((peak_rss / 1024)) MiB"
+	echo "$mta: CPU ms/msg $(cpu_by_program "$work/$mta.cpu" "$N")"
 	results="$results $mta=$rate:$peak_pss"
 	if [ "$mta" = hikyaku ]; then hk stop; else pf stop; fi > /dev/null 2>&1
 done

@@ -62,7 +62,8 @@
 # to 0.8 ms after a few rounds): the rounds measured the file system's
 # recent history, not the MTA. A journaled ext4 (what a mail server runs
 # on) skips that check. FS=dir, or a failed mount, uses /var/tmp itself
-# and says so, with a warning when that is ext4 without a journal.
+# and says so, with a warning when that is ext4 without a journal. The
+# code is bench/support/fs.sh, shared with bench/relay_bench.sh.
 #
 # Needs root (Postfix's master and local delivery to another user do),
 # Debian's postfix (smtp-source, daemons in /usr/lib/postfix/sbin), strace
@@ -106,36 +107,10 @@ for mta in $MTAS; do
 	esac
 done
 
-case $FS in loop | dir) ;; *) die "FS: loop or dir, not $FS" ;; esac
-work=$(mktemp -d /var/tmp/smtpd_bench.XXXXXX) || die "mktemp failed"
-image=""
-mounted=""
-if [ "$FS" = loop ]; then
-	image=$work.ext4
-	if truncate -s "$FS_SIZE" "$image" 2> /dev/null &&
-		mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$image" > /dev/null 2>&1 &&
-		timeout 60 mount -o loop "$image" "$work" 2> /dev/null; then
-		mounted=1
-		file_system="a fresh journaled ext4 on a loop device ($FS_SIZE image in /var/tmp)"
-	else
-		rm -f "$image"
-		image=""
-		echo "smtpd_bench: cannot mount an ext4 image through a loop device; using /var/tmp itself" >&2
-		FS=dir
-	fi
-fi
-if [ "$FS" = dir ]; then
-	file_system="$(findmnt -n -o FSTYPE -T "$work") in /var/tmp"
-	source=$(findmnt -n -o SOURCE -T "$work")
-	journal=""
-	for entry in /proc/fs/jbd2/"${source##*/}"-*; do [ -e "$entry" ] && journal=1; done
-	if [ "$(findmnt -n -o FSTYPE -T "$work")" = ext4 ] && [ -z "$journal" ]; then
-		file_system="$file_system (ext4 without a journal)"
-		echo "smtpd_bench: warning: /var/tmp is ext4 without a journal: file creation slows" \
-			"with every round (see the comment at the top)" >&2
-	fi
-fi
-chmod 755 "$work"
+# shellcheck source=bench/support/fs.sh
+. "$here/support/fs.sh"
+work=""
+fs_setup smtpd_bench
 hk_etc=$work/hikyaku/etc
 hk_queue=$work/hikyaku/queue
 pf_etc=$work/postfix/etc
@@ -153,22 +128,7 @@ cleanup_all() {
 	for pid in $pids; do kill "$pid" 2> /dev/null; done
 	for pid in $pids; do wait "$pid" 2> /dev/null; done
 	[ -n "$user" ] && userdel "$user" 2> /dev/null
-	if [ -n "${KEEP:-}" ]; then
-		echo "kept $work${mounted:+ (mounted from $image: umount it, then remove both)}" >&2
-		return
-	fi
-	if [ -n "$mounted" ]; then
-		i=0
-		while ! timeout 60 umount "$work" 2> /dev/null && [ "$i" -lt 20 ]; do
-			sleep 0.5
-			i=$((i + 1))
-		done
-		findmnt "$work" > /dev/null 2>&1 && timeout 60 umount -l "$work"
-		rm -f "$image"
-		rmdir "$work"
-	else
-		rm -rf "$work"
-	fi
+	fs_teardown
 }
 trap cleanup_all EXIT
 trap 'exit 1' INT TERM HUP
