@@ -199,7 +199,8 @@ log_dispatch(enum log_level level, const char *format, va_list args)
 	if (length >= 0 && (size_t)length >= sizeof(message) - prefix_length)
 		memcpy(message + sizeof(message) - 4, "...", 4);
 	make_printable(message);
-	if (log_sinks & LOG_SINK_SYSLOG)
+	/* maillog_file replaces syslog (postconf(5)): not both. */
+	if ((log_sinks & LOG_SINK_SYSLOG) && log_file_fd < 0)
 		syslog(level_priority[level], "%s", message);
 	if (log_file_fd >= 0)
 		log_to_file(message);

@@ -4,9 +4,10 @@
  * Five levels with one call shape: log_info, log_warning, log_error,
  * log_fatal (exits), log_panic (an impossible state: aborts). A line goes to
  * any of three sinks: syslog (facility mail, ident "hikyaku/<service>"),
- * the file named by maillog_file (one write(2) per line on an O_APPEND
- * descriptor, so concurrent processes never interleave within a line), and
- * standard error for commands run by a person.
+ * or instead of it the file named by maillog_file (one write(2) per line
+ * on an O_APPEND descriptor, so concurrent processes never interleave
+ * within a line), as Postfix's maillog_file replaces syslog; and standard
+ * error for commands run by a person.
  *
  * Log lines often carry outside input (a HELO name, an address); control
  * characters are replaced with '?' so no client can forge a line. The

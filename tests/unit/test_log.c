@@ -1,18 +1,29 @@
 /*
  * test_log - the file sink: line form, one write per line under
- * concurrency, control characters neutralised, long lines cut, and the
- * exit status of log_fatal.
+ * concurrency, control characters neutralised, long lines cut, the exit
+ * status of log_fatal, and maillog_file replacing syslog.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "log.h"
 
 static char directory[] = "/tmp/test_log.XXXXXX";
+static int syslog_calls;
+
+/* This program's syslog(3), in place of libc's: it counts the lines sent. */
+void
+syslog(int priority, const char *format, ...)
+{
+	(void)priority;
+	(void)format;
+	syslog_calls++;
+}
 static char path[256];
 
 static char *
@@ -149,6 +160,21 @@ test_fatal_status(void)
 	CHECK(log_set_file("/nonexistent/dir/log") == -1);
 }
 
+/* maillog_file replaces syslog (postconf(5)); without it, syslog. */
+static void
+test_syslog_or_file(void)
+{
+	log_open("test_log", LOG_SINK_SYSLOG);
+	CHECK_INT_EQ(log_set_file(NULL), 0);
+	syslog_calls = 0;
+	log_info("to syslog");
+	CHECK_INT_EQ(syslog_calls, 1);
+	CHECK_INT_EQ(log_set_file(path), 0);
+	log_info("to the file only");
+	CHECK_INT_EQ(syslog_calls, 1);
+	CHECK_INT_EQ(log_set_file(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -159,6 +185,7 @@ main(void)
 	test_long_line();
 	test_concurrent_lines();
 	test_fatal_status();
+	test_syslog_or_file();
 	unlink(path);
 	rmdir(directory);
 	return check_finish();
