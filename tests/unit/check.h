@@ -8,6 +8,7 @@
 #ifndef HIKYAKU_CHECK_H
 #define HIKYAKU_CHECK_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,23 @@ static unsigned check_passed, check_failed;
 				check_e ? check_e : "(null)");                                     \
 		}                                                                                  \
 	} while (0)
+
+static inline int
+check_remove_entry(const char *path, const struct stat *info, int kind, struct FTW *walk)
+{
+	(void)info;
+	(void)kind;
+	(void)walk;
+	return remove(path);
+}
+
+/* check_remove_tree: remove a test's temporary directory and all below it. */
+static inline void
+check_remove_tree(const char *directory)
+{
+	if (nftw(directory, check_remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "could not remove %s\n", directory);
+}
 
 static inline int
 check_finish(void)

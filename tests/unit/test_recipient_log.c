@@ -167,18 +167,14 @@ main(void)
 {
 	char template[] = "/tmp/test_recipient_log.XXXXXX";
 	char *directory = mkdtemp(template);
-	struct dstring error, command;
+	struct dstring error;
 
 	dstring_init(&error, 1000);
 	CHECK(directory != NULL);
 	CHECK_INT_EQ(queue_dir_create(directory, &error), 0);
 	test_round_trip(directory);
 	test_parse();
-	dstring_init(&command, 1000);
-	dstring_printf(&command, "rm -rf '%s'", directory);
-	if (system(dstring_str(&command)) != 0)
-		fprintf(stderr, "cannot remove %s\n", directory);
-	dstring_fini(&command);
+	check_remove_tree(directory);
 	dstring_fini(&error);
 	return check_finish();
 }

@@ -509,17 +509,10 @@ test_large(void)
 	dstring_fini(&value);
 }
 
-static int
-remove_entry(const char *path, const struct stat *info, int kind, struct FTW *walk)
-{
-	return remove(path);
-}
-
 static void
 remove_directory(void)
 {
-	if (nftw(directory, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "could not remove %s\n", directory);
+	check_remove_tree(directory);
 }
 
 int
