@@ -12,6 +12,7 @@
 # The Dovecot parts need root (Dovecot drops to its own users): without
 # root the Cyrus part runs alone and the test exits 77 if it passed.
 . "$(dirname "$0")/support/lib.sh"
+. "$(dirname "$0")/support/dovecot_auth.sh"
 : "${SASL_PROBE:?SASL_PROBE must name the sasl_probe binary}"
 PYTHON=/usr/bin/python3
 
@@ -121,48 +122,10 @@ if [ ! -x /usr/sbin/dovecot ] || ! getent passwd dovenull > /dev/null; then
 	exit 1
 fi
 dove=$work/dovecot
-mkdir -p "$dove/run" "$dove/state"
-chmod 755 "$work" "$dove"
-printf 'alice:{PLAIN}secret\n' > "$dove/passwd"
-cat > "$dove/dovecot.conf" << CF
-base_dir = $dove/run
-state_dir = $dove/state
-log_path = $dove/log
-protocols =
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $dove/passwd
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
-}
-service auth {
-  unix_listener $dove/auth {
-    mode = 0666
-  }
-}
-service anvil {
-  chroot =
-}
-CF
-/usr/sbin/dovecot -c "$dove/dovecot.conf"
+chmod 755 "$work"
+dovecot_auth_start "$dove" "$dove/auth"
 expect_status "dovecot started" 0 $?
-stop_dovecot() {
-	if [ -s "$dove/run/master.pid" ]; then
-		kill "$(cat "$dove/run/master.pid")" 2> /dev/null
-	fi
-}
-trap 'stop_dovecot; rm -rf "$work"' EXIT
-tries=0
-while [ ! -S "$dove/auth" ] && [ "$tries" -lt 100 ]; do
-	sleep 0.1
-	tries=$((tries + 1))
-done
+trap 'dovecot_auth_stop "$dove"; rm -rf "$work"' EXIT
 
 offered="PLAIN LOGIN"
 offered_noplaintext=""

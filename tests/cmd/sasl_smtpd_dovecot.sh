@@ -7,6 +7,7 @@
 # Dovecot gone, AUTH is no longer offered and a warning says why.
 # Needs root (Dovecot, chroot): otherwise exits 77.
 . "$(dirname "$0")/support/lib.sh"
+. "$(dirname "$0")/support/dovecot_auth.sh"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: needs root for Dovecot and the chroot"
 	exit 77
@@ -19,43 +20,10 @@ if [ ! -x /usr/sbin/dovecot ] || ! getent passwd dovenull > /dev/null; then
 fi
 
 dove=$work/dovecot
-mkdir -p "$dove/run" "$dove/state" "$queue/private"
-chmod 755 "$dove"
-printf 'alice:{PLAIN}secret\n' > "$dove/passwd"
-cat > "$dove/dovecot.conf" << CF
-base_dir = $dove/run
-state_dir = $dove/state
-log_path = $dove/log
-protocols =
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $dove/passwd
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
-}
-service auth {
-  unix_listener $queue/private/auth {
-    mode = 0666
-  }
-}
-service anvil {
-  chroot =
-}
-CF
-/usr/sbin/dovecot -c "$dove/dovecot.conf"
+mkdir -p "$queue/private"
+dovecot_auth_start "$dove" "$queue/private/auth"
 expect_status "dovecot started" 0 $?
-trap '[ -s "$dove/run/master.pid" ] && kill "$(cat "$dove/run/master.pid")"; smtpd_stop' EXIT
-tries=0
-while [ ! -S "$queue/private/auth" ] && [ "$tries" -lt 100 ]; do
-	sleep 0.1
-	tries=$((tries + 1))
-done
+trap 'dovecot_auth_stop "$dove"; smtpd_stop' EXIT
 
 cat >> "$etc/main.cf" << CF
 smtpd_sasl_auth_enable = yes
